@@ -1,0 +1,117 @@
+package io.glint.registry.query;
+
+import io.glint.registry.model.ChunkManifest;
+import io.glint.registry.model.ChunkRef;
+import io.glint.registry.model.Identity;
+import io.glint.registry.model.Image;
+import io.glint.registry.model.Member;
+import io.glint.registry.model.MemberStatus;
+import io.glint.registry.model.NodeInfo;
+import io.glint.registry.model.Payload;
+import io.glint.registry.model.Policy;
+import io.glint.registry.model.Result;
+import io.glint.registry.model.Task;
+import io.glint.registry.model.Visibility;
+import io.glint.registry.command.Codec;
+import io.glint.registry.store.Bytes;
+import io.glint.registry.store.Cursor;
+import io.glint.registry.store.KeyValueView;
+import io.glint.registry.store.Records;
+import io.glint.registry.store.StateDigest;
+import io.glint.registry.store.Table;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Answers every {@link Query} over a view. Pure: reads only the view it is given. */
+public final class QueryEngine {
+    private QueryEngine() {}
+
+    /** Dispatches on the query type (a chain of instanceof tests: pattern switches need Java 21). */
+    public static Result run(KeyValueView view, long appliedIndex, Query query) {
+        if (query instanceof Query.GetImage q) return getImage(view, q.caller(), q.imageId());
+        if (query instanceof Query.GetImageRecord q) return found(Records.image(view, q.imageId()), "image " + q.imageId());
+        if (query instanceof Query.ListImages q) return ImageLister.list(view, q.request());
+        if (query instanceof Query.GetManifest q) return found(Records.manifest(view, q.imageId()), "manifest of " + q.imageId());
+        if (query instanceof Query.ListMembers q) return listMembers(view, q.caller(), q.imageId());
+        if (query instanceof Query.GetMember q) return getMember(view, q.caller(), q.imageId(), q.memberId());
+        if (query instanceof Query.SharedWith q) return Result.ok(new Member.Members(Records.sharedWith(view, q.projectId())));
+        if (query instanceof Query.ChunkRefs q) return Result.ok(chunkRefs(view, q.placementGroup()));
+        if (query instanceof Query.ListNodes q) return Result.ok(new NodeInfo.Nodes(nodes(view)));
+        if (query instanceof Query.GetNode q) return found(Records.node(view, q.nodeId()), "node " + q.nodeId());
+        if (query instanceof Query.GetTask q) return found(Records.task(view, q.taskId()), "task " + q.taskId());
+        if (query instanceof Query.TasksOfImage q) return tasksOfImage(view, q.caller(), q.imageId());
+        if (query instanceof Query.GetUpload q) return found(Records.upload(view, q.imageId()), "upload of " + q.imageId());
+        if (query instanceof Query.GetAudit q) return found(Records.audit(view, q.auditId()), "audit " + q.auditId());
+        if (query instanceof Query.GetSettings q) return Result.ok(Records.settings(view));
+        if (query instanceof Query.Digest q) return Result.ok(new Payload.Digest(appliedIndex, StateDigest.hex(view)));
+        throw new IllegalArgumentException("unknown query " + query);
+    }
+
+    private static Result found(Payload p, String what) {
+        return p == null ? Result.notFound(what + " not found") : Result.ok(p);
+    }
+
+    /** The image if {@code caller} may see it; NOT_FOUND otherwise (spec §5.6). */
+    public static Image visibleImage(KeyValueView view, Identity caller, String imageId) {
+        Image image = Records.image(view, imageId);
+        if (image == null) return null;
+        MemberStatus membership = Records.membership(view, imageId, caller.projectId());
+        return Policy.canSee(caller, image, membership) ? image : null;
+    }
+
+    private static Result getImage(KeyValueView view, Identity caller, String imageId) {
+        Image image = visibleImage(view, caller, imageId);
+        return image == null ? Result.notFound("No image found with ID " + imageId) : Result.ok(image);
+    }
+
+    private static Result listMembers(KeyValueView view, Identity caller, String imageId) {
+        Image image = visibleImage(view, caller, imageId);
+        if (image == null) return Result.notFound("No image found with ID " + imageId);
+        if (image.visibility() != Visibility.SHARED) {
+            return Result.forbidden("Only shared images have members.");
+        }
+        List<Member> all = Records.members(view, imageId);
+        if (Policy.canModify(caller, image)) return Result.ok(new Member.Members(all));
+        List<Member> own = all.stream().filter(m -> m.memberId().equals(caller.projectId())).toList();
+        return Result.ok(new Member.Members(own));
+    }
+
+    private static Result getMember(KeyValueView view, Identity caller, String imageId, String memberId) {
+        Image image = visibleImage(view, caller, imageId);
+        String missing = "Member " + memberId + " not found for image " + imageId;
+        if (image == null || image.visibility() != Visibility.SHARED) return Result.notFound(missing);
+        boolean allowed = Policy.canModify(caller, image) || memberId.equals(caller.projectId());
+        Member m = Records.member(view, imageId, memberId);
+        return allowed && m != null ? Result.ok(m) : Result.notFound(missing);
+    }
+
+    private static Result tasksOfImage(KeyValueView view, Identity caller, String imageId) {
+        Image image = visibleImage(view, caller, imageId);
+        if (image == null) return Result.notFound("No image found with ID " + imageId);
+        return Result.ok(new Task.Tasks(Records.tasksOfImage(view, imageId)));
+    }
+
+    private static ChunkRef.Refs chunkRefs(KeyValueView view, int pg) {
+        List<ChunkRef> out = new ArrayList<>();
+        byte[] p = ByteBuffer.allocate(4).putInt(pg).array();
+        try (Cursor c = view.scan(Table.CHUNKREFS, p, Bytes.prefixEnd(p), false)) {
+            while (c.next()) {
+                String id = new String(c.key(), 4, c.key().length - 4, StandardCharsets.UTF_8);
+                out.add(new ChunkRef(pg, id, ByteBuffer.wrap(c.value()).getLong()));
+            }
+        }
+        return new ChunkRef.Refs(pg, out);
+    }
+
+    private static List<NodeInfo> nodes(KeyValueView view) {
+        List<NodeInfo> out = new ArrayList<>();
+        try (Cursor c = view.scan(Table.NODES, null, null, false)) {
+            while (c.next()) out.add(Codec.decodeRecord(c.value(), NodeInfo.class));
+        }
+        return out;
+    }
+
+}
