@@ -38,8 +38,40 @@ public final class RegistryMachine {
         return new Applied(List.copyOf(results), entry.mutations());
     }
 
-    /** Applies one command into {@code txn}; on a rejection the caller discards {@code txn}. */
+    /**
+     * Applies one command into {@code txn}; on a rejection the caller discards {@code txn}. One
+     * handler per command; the dispatch is a chain of instanceof tests (pattern switches need
+     * Java 21).
+     */
     public static Result apply(Txn txn, long index, Command command) {
-        return Result.invalid("apply is not available yet");
+        Command c = command;
+        if (c instanceof Command.CreateImage x) return ImageCommands.create(txn, x);
+        if (c instanceof Command.PatchImage x) return ImageCommands.patch(txn, x);
+        if (c instanceof Command.AddTag x) return ImageCommands.addTag(txn, x);
+        if (c instanceof Command.RemoveTag x) return ImageCommands.removeTag(txn, x);
+        if (c instanceof Command.Deactivate x) {
+            return ImageCommands.setActive(txn, x.actor(), x.nowMillis(), x.imageId(), false);
+        }
+        if (c instanceof Command.Reactivate x) {
+            return ImageCommands.setActive(txn, x.actor(), x.nowMillis(), x.imageId(), true);
+        }
+        if (c instanceof Command.DeleteImage x) return ImageCommands.delete(txn, x);
+        if (c instanceof Command.PurgeImage x) return ImageCommands.purge(txn, x);
+        if (c instanceof Command.BeginUpload x) return UploadCommands.begin(txn, x);
+        if (c instanceof Command.CommitUpload x) return UploadCommands.commit(txn, x);
+        if (c instanceof Command.AbortUpload x) return UploadCommands.abort(txn, x);
+        if (c instanceof Command.RenewLease x) return UploadCommands.renew(txn, x);
+        if (c instanceof Command.ExpireLease x) return UploadCommands.expire(txn, x);
+        if (c instanceof Command.AddMember x) return MemberCommands.add(txn, x);
+        if (c instanceof Command.UpdateMember x) return MemberCommands.update(txn, x);
+        if (c instanceof Command.RemoveMember x) return MemberCommands.remove(txn, x);
+        if (c instanceof Command.CreateTask x) return ClusterCommands.createTask(txn, x);
+        if (c instanceof Command.UpdateTask x) return ClusterCommands.updateTask(txn, x);
+        if (c instanceof Command.JoinNode x) return ClusterCommands.joinNode(txn, x);
+        if (c instanceof Command.UpdateNode x) return ClusterCommands.updateNode(txn, x);
+        if (c instanceof Command.RemoveNode x) return ClusterCommands.removeNode(txn, x);
+        if (c instanceof Command.MarkAudit x) return ClusterCommands.markAudit(txn, index, x);
+        if (c instanceof Command.SetClusterSettings x) return ClusterCommands.setSettings(txn, x);
+        throw new IllegalArgumentException("unknown command " + command);
     }
 }
