@@ -1,0 +1,469 @@
+package io.glint.node.chunk;
+
+import io.glint.registry.model.ChunkInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Content-addressed chunk files on one local volume (DESIGN §4).
+ *
+ * <p>Layout: {@code <volume>/chunks/<2 hex>/<2 hex>/<sha256>}. A chunk is written to
+ * {@code <volume>/tmp/}, forced to disk, renamed into place atomically and the directory is then
+ * forced, so a crash leaves either no chunk or a whole one; whatever a crash leaves in {@code tmp/}
+ * is removed when the store opens. Because a chunk's name is the hash of its bytes, a chunk that
+ * is already present is not written again (identical regions of images are stored once).
+ *
+ * <p>Reads check the length and the CRC32C the manifest recorded before handing out a single byte
+ * (STYLE §7: a property checked on both sides of the disk). A chunk that fails is moved to
+ * {@code <volume>/quarantine/} so that it is never served again and the replicator can restore it.
+ *
+ * <p>The class is not final for one reason: {@link #writeFully} is the named fault site where a
+ * test twin simulates a full disk or a failing device. Production code never subclasses it.
+ */
+public class ChunkStore {
+    private static final Logger log = LoggerFactory.getLogger(ChunkStore.class);
+
+    /** Upper bound of one {@link #list} page. */
+    public static final int LIST_PAGE_MAX = 100_000;
+    /** A read or write that makes no progress this many times in a row is treated as a device error. */
+    private static final int STALLED_IO_ATTEMPTS_MAX = 1_000;
+    private static final int VERIFY_BUFFER_BYTES = 64 * 1024;
+    /** How often a put waits for a concurrent put of the same chunk before writing anyway. */
+    private static final int CONCURRENT_PUT_WAITS_MAX = 3;
+    private static final long OTHER_WRITER_WAIT_MAX_MILLIS = 60_000;
+
+    private final Path volume;
+    private final Path chunksDir;
+    private final Path tmpDir;
+    private final Path quarantineDir;
+
+    /** Puts in progress, by chunk id: a second put of the same id waits for the first. */
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> writing = new ConcurrentHashMap<>();
+    private final AtomicLong chunksWritten = new AtomicLong();
+    private final AtomicLong bytesWritten = new AtomicLong();
+    private final AtomicLong dedupHits = new AtomicLong();
+    private final AtomicLong corruptFound = new AtomicLong();
+
+    /** Opens (creating if needed) the store on {@code volume} and clears what a crash left in tmp/. */
+    public ChunkStore(Path volume) throws IOException {
+        this.volume = volume.toAbsolutePath();
+        this.chunksDir = this.volume.resolve("chunks");
+        this.tmpDir = this.volume.resolve("tmp");
+        this.quarantineDir = this.volume.resolve("quarantine");
+        Files.createDirectories(chunksDir);
+        Files.createDirectories(tmpDir);
+        Files.createDirectories(quarantineDir);
+        int cleared = clearTmp();
+        if (cleared > 0) log.info("volume {}: removed {} unfinished chunk file(s) from tmp/", this.volume, cleared);
+        fsyncDirectory(this.volume);
+    }
+
+    public Path volume() {
+        return volume;
+    }
+
+    /** Where chunk {@code id} lives; the id is validated first, so the path stays inside chunks/. */
+    public Path pathOf(String id) {
+        ChunkIds.require(id);
+        return chunksDir.resolve(id.substring(0, 2)).resolve(id.substring(2, 4)).resolve(id);
+    }
+
+    public Path quarantineDirectory() {
+        return quarantineDir;
+    }
+
+    public Path tmpDirectory() {
+        return tmpDir;
+    }
+
+    // --- writing ---------------------------------------------------------------------------------
+
+    /**
+     * Stores {@code info.lengthBytes()} bytes of {@code bytes} from {@code offset} as chunk
+     * {@code info.id()}. The caller has computed the id and CRC32C from these very bytes. Returns
+     * false when an intact copy was already present (a dedup hit; its modification time is
+     * refreshed so that an orphan reaper's age grace period starts again).
+     *
+     * @throws StoreFullException the volume is out of space; no partial file remains
+     * @throws IOException        any other device error; no partial file remains
+     */
+    public boolean put(ChunkInfo info, byte[] bytes, int offset) throws IOException {
+        String id = ChunkIds.require(info.id());
+        int length = info.lengthBytes();
+        Objects.checkFromIndexSize(offset, length, bytes.length);
+        // Concurrent puts of one id (zero-filled regions of one image) wait for the first writer and
+        // then find its copy, so the chunk is written once. After a few waits a put writes anyway:
+        // the rename is atomic and the bytes are identical, so a duplicate write only costs time.
+        for (int attempt = 0; ; attempt++) {
+            CompletableFuture<Void> mine = new CompletableFuture<>();
+            CompletableFuture<Void> other = writing.putIfAbsent(id, mine);
+            if (other != null && attempt < CONCURRENT_PUT_WAITS_MAX) {
+                awaitOtherWriter(other, id);
+                continue;
+            }
+            try {
+                if (intactCopyPresent(pathOf(id), id, length)) {
+                    dedupHits.incrementAndGet();
+                    return false;
+                }
+                writeNew(id, bytes, offset, length);
+                return true;
+            } finally {
+                if (other == null) {
+                    writing.remove(id, mine);
+                    mine.complete(null);
+                }
+            }
+        }
+    }
+
+    private void writeNew(String id, byte[] bytes, int offset, int length) throws IOException {
+        Path target = pathOf(id);
+        Path tmp = null;
+        boolean placed = false;
+        try {
+            ensureDirectory(target.getParent());
+            tmp = Files.createTempFile(tmpDir, id.substring(0, 16) + ".", ".tmp");
+            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                writeFully(channel, ByteBuffer.wrap(bytes, offset, length));
+                channel.force(true);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            placed = true;
+            fsyncDirectory(target.getParent());
+        } catch (IOException e) {
+            throw classify(e, id);
+        } finally {
+            if (!placed && tmp != null) deleteQuietly(tmp);
+        }
+        chunksWritten.incrementAndGet();
+        bytesWritten.addAndGet(length);
+    }
+
+    private static void awaitOtherWriter(CompletableFuture<Void> other, String id) throws IOException {
+        try {
+            other.get(OTHER_WRITER_WAIT_MAX_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while another put of chunk " + id + " ran");
+        } catch (ExecutionException | TimeoutException e) {
+            // Its outcome does not matter: the caller checks the file again.
+        }
+    }
+
+    /**
+     * Writes every remaining byte of {@code source} to {@code channel}. The fault-injection site of
+     * this store: a test twin overrides it to fail like a full or broken device.
+     */
+    protected void writeFully(FileChannel channel, ByteBuffer source) throws IOException {
+        int stalled = 0;
+        while (source.hasRemaining()) {
+            if (channel.write(source) > 0) {
+                stalled = 0;
+            } else if (++stalled > STALLED_IO_ATTEMPTS_MAX) {
+                throw new IOException("the device accepted no bytes in " + STALLED_IO_ATTEMPTS_MAX + " writes");
+            }
+        }
+    }
+
+    private boolean intactCopyPresent(Path target, String id, int length) throws IOException {
+        long existingBytes;
+        try {
+            existingBytes = Files.size(target);
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+        if (existingBytes != length) {
+            log.warn("chunk {} on {} has {} bytes, expected {}: quarantined and rewritten", id, volume,
+                    existingBytes, length);
+            quarantine(id);
+            return false;
+        }
+        try {
+            Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
+        } catch (NoSuchFileException e) {
+            return false; // removed between the two calls: write it again
+        }
+        return true;
+    }
+
+    private static IOException classify(IOException e, String id) {
+        if (e instanceof StoreFullException) return e;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = t.getMessage();
+            if (m != null && (m.contains("No space left on device") || m.contains("Disk quota exceeded"))) {
+                return new StoreFullException("no space for chunk " + id + ": " + m, e);
+            }
+        }
+        return e;
+    }
+
+    private void ensureDirectory(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) return;
+        Files.createDirectories(dir);
+        // Make the new directory entries durable before a chunk is renamed into them.
+        fsyncDirectory(dir.getParent());
+        fsyncDirectory(chunksDir);
+    }
+
+    // --- reading ---------------------------------------------------------------------------------
+
+    /** The chunk's bytes, after checking length and CRC32C. */
+    public byte[] read(ChunkInfo info) throws IOException {
+        byte[] bytes = new byte[info.lengthBytes()];
+        read(info, bytes);
+        return bytes;
+    }
+
+    /**
+     * Reads the chunk into {@code dest} (from index 0) and checks its length and CRC32C before
+     * returning its length. A chunk that fails is quarantined before the exception is thrown.
+     *
+     * @throws ChunkMissingException not on this volume
+     * @throws ChunkCorruptException wrong length or CRC32C
+     */
+    public int read(ChunkInfo info, byte[] dest) throws IOException {
+        String id = ChunkIds.require(info.id());
+        int length = info.lengthBytes();
+        if (dest.length < length) {
+            throw new IllegalArgumentException("buffer of " + dest.length + " bytes for a chunk of " + length);
+        }
+        String problem;
+        try (FileChannel channel = FileChannel.open(pathOf(id), StandardOpenOption.READ)) {
+            long sizeBytes = channel.size();
+            if (sizeBytes != length) {
+                problem = "has " + sizeBytes + " bytes, the manifest says " + length;
+            } else if (readFully(channel, dest, length) != length) {
+                problem = "ended before " + length + " bytes";
+            } else {
+                int crc = ChunkIds.crc32c(dest, 0, length);
+                problem = crc == info.crc32c() ? null
+                        : String.format("has CRC32C %08x, the manifest says %08x", crc, info.crc32c());
+            }
+        } catch (NoSuchFileException e) {
+            throw new ChunkMissingException(id);
+        }
+        if (problem != null) throw corrupt(id, problem);
+        return length;
+    }
+
+    private static int readFully(FileChannel channel, byte[] dest, int length) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap(dest, 0, length);
+        int stalled = 0;
+        while (buf.hasRemaining()) {
+            int n = channel.read(buf);
+            if (n < 0) break;
+            if (n > 0) {
+                stalled = 0;
+            } else if (++stalled > STALLED_IO_ATTEMPTS_MAX) {
+                throw new IOException("the device returned no bytes in " + STALLED_IO_ATTEMPTS_MAX + " reads");
+            }
+        }
+        return buf.position();
+    }
+
+    private ChunkCorruptException corrupt(String id, String problem) {
+        String message = "chunk " + id + " on " + volume + " " + problem + "; moved to quarantine";
+        log.warn(message);
+        quarantine(id);
+        return new ChunkCorruptException(id, message);
+    }
+
+    public boolean has(String id) {
+        return Files.isRegularFile(pathOf(id));
+    }
+
+    /**
+     * Recomputes the SHA-256 of the stored chunk and compares it with its id: the auditor's deep
+     * pass (DESIGN §6). Has no side effect; the caller decides whether to {@link #quarantine}.
+     *
+     * @throws ChunkMissingException not on this volume
+     */
+    public boolean verifySha256(String id) throws IOException {
+        Path path = pathOf(id);
+        MessageDigest sha = ChunkIds.sha256();
+        ByteBuffer buf = ByteBuffer.allocate(VERIFY_BUFFER_BYTES);
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            int stalled = 0;
+            while (true) {
+                buf.clear();
+                int n = channel.read(buf);
+                if (n < 0) break;
+                if (n == 0 && ++stalled > STALLED_IO_ATTEMPTS_MAX) {
+                    throw new IOException("the device returned no bytes in " + STALLED_IO_ATTEMPTS_MAX + " reads");
+                }
+                if (n > 0) stalled = 0;
+                buf.flip();
+                sha.update(buf);
+            }
+        } catch (NoSuchFileException e) {
+            throw new ChunkMissingException(id);
+        }
+        return ChunkIds.hex(sha.digest()).equals(id);
+    }
+
+    // --- removing --------------------------------------------------------------------------------
+
+    /**
+     * Moves the chunk to {@code quarantine/} under a unique name (kept for inspection, never served).
+     * Returns false when it was already gone (for example a concurrent reader quarantined it first).
+     */
+    public boolean quarantine(String id) {
+        Path source = pathOf(id);
+        if (!Files.exists(source)) return false;
+        Path dest = null;
+        try {
+            dest = Files.createTempFile(quarantineDir, id + ".", ".bad");
+            Files.move(source, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            corruptFound.incrementAndGet();
+            return true;
+        } catch (NoSuchFileException e) {
+            if (dest != null) deleteQuietly(dest);
+            return false;
+        } catch (IOException e) {
+            if (dest != null) deleteQuietly(dest);
+            // Could not move it aside: delete it so that it is never served again.
+            log.warn("chunk {} on {}: quarantine failed ({}), deleting it", id, volume, e.toString());
+            boolean deleted = deleteQuietly(source);
+            if (deleted) corruptFound.incrementAndGet();
+            return deleted;
+        }
+    }
+
+    /** Removes a chunk (reaper, hand-off). Returns false when it was not there. */
+    public boolean delete(String id) throws IOException {
+        return Files.deleteIfExists(pathOf(id));
+    }
+
+    /**
+     * Up to {@code max} chunk ids greater than {@code afterId} (null: from the start), ascending.
+     * Page through a volume by passing the last id of one page as {@code afterId} of the next.
+     * Stray files whose names are not chunk ids are skipped.
+     */
+    public List<String> list(String afterId, int max) throws IOException {
+        if (max <= 0 || max > LIST_PAGE_MAX) {
+            throw new IllegalArgumentException("list page size must be in 1.." + LIST_PAGE_MAX + ": " + max);
+        }
+        String after = afterId == null ? "" : ChunkIds.require(afterId);
+        String after1 = after.isEmpty() ? "" : after.substring(0, 2);
+        String after2 = after.isEmpty() ? "" : after.substring(0, 4);
+        List<String> out = new ArrayList<>(Math.min(max, 1024));
+        for (String l1 : sortedHexNames(chunksDir, 2)) {
+            if (l1.compareTo(after1) < 0) continue;
+            Path dir1 = chunksDir.resolve(l1);
+            for (String l2 : sortedHexNames(dir1, 2)) {
+                String prefix = l1 + l2;
+                if (prefix.compareTo(after2) < 0) continue;
+                for (String id : sortedHexNames(dir1.resolve(l2), ChunkIds.ID_LENGTH_CHARS)) {
+                    if (!id.startsWith(prefix) || id.compareTo(after) <= 0) continue;
+                    out.add(id);
+                    if (out.size() == max) return out;
+                }
+            }
+        }
+        return out;
+    }
+
+    private static List<String> sortedHexNames(Path dir, int nameLength) throws IOException {
+        List<String> names = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path p : entries) {
+                String name = p.getFileName().toString();
+                if (name.length() == nameLength && isLowerHex(name)) names.add(name);
+            }
+        } catch (NoSuchFileException e) {
+            return List.of();
+        }
+        names.sort(null);
+        return names;
+    }
+
+    private static boolean isLowerHex(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+        }
+        return true;
+    }
+
+    // --- counters (wired to metrics later) ------------------------------------------------------
+
+    public long chunksWritten() {
+        return chunksWritten.get();
+    }
+
+    public long bytesWritten() {
+        return bytesWritten.get();
+    }
+
+    public long dedupHits() {
+        return dedupHits.get();
+    }
+
+    public long corruptFound() {
+        return corruptFound.get();
+    }
+
+    // --- helpers ---------------------------------------------------------------------------------
+
+    private int clearTmp() throws IOException {
+        int[] removed = {0};
+        Files.walkFileTree(tmpDir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.deleteIfExists(file);
+                removed[0]++;
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                if (e != null) throw e;
+                if (!dir.equals(tmpDir)) Files.deleteIfExists(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+        return removed[0];
+    }
+
+    private static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    private static boolean deleteQuietly(Path path) {
+        try {
+            return Files.deleteIfExists(path);
+        } catch (IOException e) {
+            log.warn("could not delete {}: {}", path, e.toString());
+            return false;
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.glint.node.image;
+
+import io.glint.node.chunk.ChunkCorruptException;
+import io.glint.node.chunk.ChunkMissingException;
+import io.glint.registry.model.ChunkInfo;
+import io.glint.registry.model.ChunkManifest;
+import io.glint.registry.model.UploadKind;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static io.glint.node.image.DataPathFixture.ALICE;
+import static io.glint.node.image.DataPathFixture.CHUNK_BYTES;
+import static io.glint.node.image.TestStreams.randomBytes;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DownloadServiceTest {
+    private static final int C = CHUNK_BYTES;
+
+    @TempDir
+    Path volume;
+    DataPathFixture f;
+    byte[] data;
+    String id;
+
+    @BeforeEach
+    void open() throws Exception {
+        f = new DataPathFixture(volume);
+        data = randomBytes(3 * C + C / 2, 99);
+        id = f.createImage(ALICE);
+        f.uploads.upload(ALICE, id, UploadKind.UPLOAD, new ByteArrayInputStream(data), null);
+    }
+
+    @AfterEach
+    void close() {
+        f.close();
+    }
+
+    private byte[] expected(long first, long last) {
+        return Arrays.copyOfRange(data, (int) first, (int) last + 1);
+    }
+
+    @Test
+    void rangesReturnExactlyTheRequestedBytes() throws Exception {
+        long size = data.length;
+        long[][] ranges = {
+                {0, 0}, {0, size - 1}, {C - 1, C}, {C, 2L * C - 1}, {5, 3L * C + 9}, {size - 1, size - 1},
+                {2L * C + 17, size - 1}, {C / 2, C / 2 + 10},
+        };
+        for (long[] r : ranges) {
+            DownloadService.Download d = f.downloads.open(id, new ByteRange(r[0], r[1]));
+            assertTrue(d.partial());
+            assertEquals(r[1] - r[0] + 1, d.lengthBytes());
+            assertArrayEquals(expected(r[0], r[1]), f.download(id, new ByteRange(r[0], r[1])),
+                    () -> "range " + r[0] + "-" + r[1]);
+        }
+        DownloadService.Download whole = f.downloads.open(id, null);
+        assertFalse(whole.partial());
+        assertEquals(size, whole.lengthBytes());
+        assertEquals(f.image(id).checksum(), whole.manifest().checksum());
+    }
+
+    @Test
+    void aHeaderParsedAgainstTheImageDrivesTheDownload() throws Exception {
+        ByteRange.Parsed suffix = ByteRange.parse("bytes=-100", data.length);
+        assertArrayEquals(expected(data.length - 100, data.length - 1), f.download(id, suffix.range()));
+        ByteRange.Parsed open = ByteRange.parse("bytes=" + (2 * C) + "-", data.length);
+        assertArrayEquals(expected(2L * C, data.length - 1), f.download(id, open.range()));
+    }
+
+    @Test
+    void aRangeReadsOnlyTheChunksItCovers() throws Exception {
+        ChunkManifest m = f.manifest(id);
+        assertTrue(f.store.delete(m.chunks().get(0).id()));
+        assertTrue(f.store.delete(m.chunks().get(3).id()));
+        assertArrayEquals(expected(C, 3L * C - 1), f.download(id, new ByteRange(C, 3L * C - 1)));
+        assertThrows(ChunkMissingException.class, () -> f.download(id, new ByteRange(C - 1, C)));
+        assertThrows(ChunkMissingException.class, () -> f.download(id, new ByteRange(3L * C - 1, 3L * C)));
+    }
+
+    @Test
+    void aCorruptChunkStopsTheStreamBeforeAnyOfItsBytesAreSent() throws Exception {
+        ChunkManifest m = f.manifest(id);
+        ChunkInfo second = m.chunks().get(1);
+        Path file = f.store.pathOf(second.id());
+        byte[] onDisk = Files.readAllBytes(file);
+        onDisk[onDisk.length - 1] ^= 0x10;
+        Files.write(file, onDisk);
+
+        DataPathFixture.CollectingSink sink = new DataPathFixture.CollectingSink();
+        DownloadService.Download d = f.downloads.open(id, null);
+        assertThrows(ChunkCorruptException.class, () -> d.streamer().writeTo(sink));
+        assertArrayEquals(Arrays.copyOf(data, C), sink.bytes());
+        assertFalse(f.store.has(second.id()));
+        assertEquals(1, f.store.corruptFound());
+        // The next reader sees it missing, still as an IOException that aborts the response.
+        IOException again = assertThrows(IOException.class, () -> f.download(id, null));
+        assertTrue(again instanceof ChunkMissingException);
+    }
+
+    @Test
+    void aTruncatedChunkAlsoStopsTheStream() throws Exception {
+        ChunkInfo last = f.manifest(id).chunks().get(3);
+        Path file = f.store.pathOf(last.id());
+        Files.write(file, Arrays.copyOf(Files.readAllBytes(file), last.lengthBytes() - 1));
+        DataPathFixture.CollectingSink sink = new DataPathFixture.CollectingSink();
+        assertThrows(ChunkCorruptException.class, () -> f.downloads.open(id, null).streamer().writeTo(sink));
+        assertEquals(3 * C, sink.bytes().length);
+    }
+
+    @Test
+    void noDataOrARangePastTheEndAreTypedErrors() throws Exception {
+        String queued = f.createImage(ALICE);
+        assertEquals(404, assertThrows(DataPathException.class, () -> f.downloads.open(queued, null)).status());
+        assertEquals(404, assertThrows(DataPathException.class,
+                () -> f.downloads.open("00000000-0000-0000-0000-000000000009", null)).status());
+        assertEquals(416, assertThrows(DataPathException.class,
+                () -> f.downloads.open(id, new ByteRange(0, data.length))).status());
+    }
+}
