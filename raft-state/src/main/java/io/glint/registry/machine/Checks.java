@@ -103,10 +103,29 @@ final class Checks {
 
     /** Quotas of spec §7.2; a negative quota means unlimited. */
     static Result quotas(ClusterSettings s, Image image) {
+        return first(propertyQuota(s, image), tagQuota(s, image));
+    }
+
+    /**
+     * Quotas on an update, as Glance enforces them: only a change that brings in a property or a
+     * tag the image did not have can exceed them. An image left over a quota that was lowered
+     * later can therefore still be renamed and trimmed back under it.
+     */
+    static Result quotasOnGrowth(ClusterSettings s, Image before, Image after) {
+        boolean newProperty = !before.extra().keySet().containsAll(after.extra().keySet());
+        boolean newTag = !before.tags().containsAll(after.tags());
+        return first(newProperty ? propertyQuota(s, after) : null, newTag ? tagQuota(s, after) : null);
+    }
+
+    private static Result propertyQuota(ClusterSettings s, Image image) {
         long props = image.extra().keySet().stream().filter(k -> !k.startsWith("os_glance")).count();
         if (s.imagePropertyQuota() >= 0 && props > s.imagePropertyQuota()) {
             return Result.overLimit("Maximum number of properties (" + s.imagePropertyQuota() + ") exceeded");
         }
+        return null;
+    }
+
+    private static Result tagQuota(ClusterSettings s, Image image) {
         if (s.imageTagQuota() >= 0 && image.tags().size() > s.imageTagQuota()) {
             return Result.overLimit("Maximum number of tags (" + s.imageTagQuota() + ") exceeded");
         }

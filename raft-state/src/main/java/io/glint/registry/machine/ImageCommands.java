@@ -23,8 +23,19 @@ import java.util.TreeMap;
 final class ImageCommands {
     private ImageCommands() {}
 
-    /** Writes a changed image and keeps the secondary indexes in step. */
+    /**
+     * Writes a changed image and keeps the secondary indexes in step. Every status change passes
+     * through here, so this is where the transition table of spec §3.2 is asserted: a change
+     * outside it is a bug in a handler and stops the state machine rather than corrupt the registry.
+     */
     static void save(Txn txn, Image before, Image after) {
+        ImageStatus from = before == null ? null : before.status();
+        boolean allowed = from == null ? after.status() == ImageStatus.QUEUED
+                : from == after.status() || from.canMoveTo(after.status());
+        if (!allowed) {
+            throw new IllegalStateException("image " + after.id() + ": status change " + from + " -> "
+                    + after.status() + " is not in the transition table");
+        }
         Records.putImage(txn, after);
         Indexes.update(txn, before, after);
     }
@@ -45,6 +56,10 @@ final class ImageCommands {
         if (bad != null) return bad;
         if (c.visibility() == null) return Result.invalid("visibility is required");
         if (c.owner() != null && !Formats.isKeySafe(c.owner())) return Result.invalid("invalid owner");
+        if (actor.projectId() == null && !actor.isAdmin()) {
+            // spec §5.1: a caller without a project (anonymous) is read-only
+            return Result.forbidden("Read-only access: a caller without a project may not create images.");
+        }
         boolean ownOwner = c.owner() == null ? actor.projectId() == null : c.owner().equals(actor.projectId());
         if (!ownOwner && !actor.isAdmin()) {
             return Result.forbidden("You are not permitted to create images owned by '" + c.owner() + "'.");
@@ -76,7 +91,7 @@ final class ImageCommands {
         }
         Image after = patch.result(c.nowMillis());
         if (after.equals(before)) return Result.ok(before);
-        Result quota = Checks.quotas(Records.settings(txn), after);
+        Result quota = Checks.quotasOnGrowth(Records.settings(txn), before, after);
         if (quota != null) return quota;
         save(txn, before, after);
         return Result.ok(after);
@@ -91,7 +106,7 @@ final class ImageCommands {
         List<String> tags = new ArrayList<>(before.tags());
         tags.add(c.tag());
         Image after = before.withTags(tags, c.nowMillis());
-        Result quota = Checks.quotas(Records.settings(txn), after);
+        Result quota = Checks.quotasOnGrowth(Records.settings(txn), before, after);
         if (quota != null) return quota;
         save(txn, before, after);
         return Result.ok(after);
