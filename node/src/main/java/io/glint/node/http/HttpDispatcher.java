@@ -312,7 +312,9 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
             return;
         }
         reset();
-        while (current == null && !pipelined.isEmpty()) process(pipelined.poll());
+        // feed queued requests on until one is complete (it is dispatched) or the queue is empty:
+        // stopping at its head would leave its body in the queue, where nothing ever reads it
+        while (!pipelined.isEmpty() && (current == null || !bodyDone)) process(pipelined.poll());
         if (current == null || !bodyDone) ctx.read();
     }
 
