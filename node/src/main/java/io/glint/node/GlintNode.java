@@ -1,0 +1,149 @@
+package io.glint.node;
+
+import io.glint.node.api.ApiSettings;
+import io.glint.node.api.DiscoveryApi;
+import io.glint.node.api.ImageDataApi;
+import io.glint.node.auth.NoAuthAuthenticator;
+import io.glint.node.chunk.ChunkStore;
+import io.glint.node.config.NodeConfig;
+import io.glint.node.http.HttpOptions;
+import io.glint.node.http.HttpServer;
+import io.glint.node.http.Router;
+import io.glint.node.image.DownloadService;
+import io.glint.node.image.ImageWriter;
+import io.glint.node.image.UploadService;
+import io.glint.registry.RegistryClient;
+import io.glint.registry.command.Command;
+import io.glint.registry.model.NodeInfo;
+import io.glint.registry.model.NodeState;
+import io.glint.registry.model.Result;
+import io.glint.registry.ratis.Registry;
+import io.glint.registry.ratis.RegistryPeer;
+import io.glint.registry.ratis.RegistryServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One running node: its registry member (Ratis over RocksDB), its chunk store, the data services
+ * and the HTTP API, started in that order and closed in the reverse order.
+ */
+public final class GlintNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(GlintNode.class);
+    /** Bounds of the node's own executors. */
+    static final int IMPORT_TASKS_MAX = 4;
+    static final int IMPORT_QUEUE_MAX = 64;
+
+    private final NodeConfig config;
+    private final RegistryServer registryServer;
+    private final Registry registry;
+    private final ExecutorService dataWorkers;
+    private final ScheduledExecutorService scheduler;
+    private final ExecutorService importTasks;
+    private final HttpServer http;
+
+    public GlintNode(NodeConfig config, Path baseDir) throws IOException, InterruptedException {
+        this.config = config;
+        Path data = baseDir.resolve(config.node().dataDir()).normalize();
+        Files.createDirectories(data);
+        List<RegistryPeer> peers = peers(config);
+        registryServer = RegistryServer.start(RegistryServer.Config.builder(config.node().id(), peers, data.resolve("registry"))
+                .clusterName(config.raft().clusterName())
+                .bindHost(config.raft().host())
+                .raftPort(config.raft().port())
+                .electionTimeout(config.raft().electionTimeoutDuration(), config.raft().electionTimeoutDuration().multipliedBy(2))
+                .build());
+        registry = Registry.builder(registryServer).build();
+        RegistryClient client = registry;
+        registerSelf(client);
+
+        ChunkStore chunks = new ChunkStore(data.resolve("chunks"));
+        dataWorkers = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+                daemon("data-worker"));
+        scheduler = Executors.newScheduledThreadPool(1, daemon("scheduler"));
+        importTasks = new ThreadPoolExecutor(IMPORT_TASKS_MAX, IMPORT_TASKS_MAX, 60, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(IMPORT_QUEUE_MAX), daemon("import-task"));
+        ImageWriter writer = new ImageWriter(chunks, dataWorkers, ImageWriter.Config.defaults()
+                .withChunkSizeBytes((int) config.chunk().size().bytes())
+                .withInFlightChunksMax(config.upload().inFlightChunksMax())
+                .withImageSizeCapBytes(config.upload().imageSizeCap().bytes()));
+        Clock clock = Clock.systemUTC();
+        UploadService uploads = new UploadService(client, writer, scheduler, clock, config.node().id(),
+                UploadService.Config.defaults());
+        DownloadService downloads = new DownloadService(client, chunks, 30_000);
+        ApiSettings settings = new ApiSettings(config.api().importMethods(), config.api().delayedDelete(),
+                config.api().webDownloadAllowedHosts());
+        Router router = NodeRoutes.build(client, settings, clock);
+        new ImageDataApi(client, uploads, downloads, settings, clock, importTasks, config.node().id()).register(router);
+        HttpOptions http = HttpOptions.defaults(config.http().host(), config.http().port());
+        this.http = new HttpServer(http, router, new NoAuthAuthenticator(config.auth().defaultProject()),
+                DiscoveryApi::normalize);
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    static List<RegistryPeer> peers(NodeConfig config) {
+        List<RegistryPeer> peers = new ArrayList<>();
+        List<String> spec = config.raft().peers().isEmpty()
+                ? List.of(config.node().id() + "@" + config.raft().host() + ":" + config.raft().port())
+                : config.raft().peers();
+        for (String p : spec) {
+            int at = p.indexOf('@');
+            if (at <= 0) throw new IllegalArgumentException("raft.peers entries are id@host:port, got '" + p + "'");
+            peers.add(RegistryPeer.voter(p.substring(0, at), p.substring(at + 1)));
+        }
+        return RegistryPeer.firstVoters(peers, config.raft().voters());
+    }
+
+    /** Records this node in the registry's node table (retried while the group elects a leader). */
+    private void registerSelf(RegistryClient client) throws InterruptedException {
+        NodeInfo me = new NodeInfo(config.node().id(), config.http().host() + ":" + config.http().port(), null,
+                config.raft().host() + ":" + config.raft().port(), "default", 0, NodeState.UP, 0, 0);
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (true) {
+            try {
+                Result r = client.propose(new Command.JoinNode(System.currentTimeMillis(), me)).get(30, TimeUnit.SECONDS);
+                if (r.isOk()) return;
+                throw new IllegalStateException("joining the node table failed: " + r);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                if (System.nanoTime() > deadline) throw new IllegalStateException("the registry did not accept this node", e);
+                LOG.info("waiting for the registry to accept node {}: {}", me.id(), e.toString());
+                Thread.sleep(500);
+            }
+        }
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    @Override
+    public void close() {
+        http.close();
+        importTasks.shutdownNow();
+        scheduler.shutdownNow();
+        dataWorkers.shutdownNow();
+        registry.close();
+        registryServer.close();
+    }
+}
