@@ -4,6 +4,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+rm -rf "$ROOT/bench/target/lib"
 mvn -B -q -Dmaven.test.skip=true -pl bench -am package dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$ROOT/bench/target/lib" >&2
 v=$(java -version 2>&1 | head -1 | sed -E 's/.*version "([0-9]+).*/\1/')

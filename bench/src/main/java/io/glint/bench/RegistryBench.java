@@ -68,7 +68,11 @@ public final class RegistryBench {
         }
         RegistryServer leader = awaitLeader(servers);
         System.out.printf("3-voter group up, leader %s, data in %s%n", leader.nodeId(), root);
-        try (Registry registry = Registry.builder(leader).groupCommit(GroupCommitter.Settings.DEFAULT).build()) {
+        GroupCommitter.Settings gc = GroupCommitter.Settings.DEFAULT
+                .withMaxInFlightBatches(Integer.getInteger("glint.bench.inFlightBatches",
+                        GroupCommitter.Settings.DEFAULT.maxInFlightBatches()));
+        System.out.printf("group commit settings: %s%n", gc);
+        try (Registry registry = Registry.builder(leader).groupCommit(gc).build()) {
             warmUp(registry);
             Figures seq = creates(registry, 1, SEQUENTIAL_CREATES_MAX);
             Figures par = creates(registry, 64, CONCURRENT_CREATES_MAX);

@@ -1,14 +1,27 @@
 package io.glint.node;
 
 import io.glint.node.api.ApiSettings;
+import io.glint.node.api.ImageDataApi;
 import io.glint.node.auth.NoAuthAuthenticator;
+import io.glint.node.chunk.ChunkStore;
 import io.glint.node.http.HttpOptions;
 import io.glint.node.http.HttpServer;
+import io.glint.node.http.Router;
+import io.glint.node.image.DownloadService;
+import io.glint.node.image.ImageWriter;
+import io.glint.node.image.UploadService;
 import io.glint.registry.DirectRegistry;
 import io.glint.registry.RegistryClient;
 import io.glint.registry.store.InMemoryStore;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * A node's HTTP front end on an ephemeral 127.0.0.1 port over a single-process registry, for API
@@ -19,15 +32,44 @@ public final class TestNode implements AutoCloseable {
 
     public final RegistryClient registry;
     public final HttpServer server;
+    /** The registry's store, for tests that inspect the tables directly. */
+    public final InMemoryStore store;
+    /** Executors of the data path (empty without one), shut down by {@link #close}. */
+    private final List<ExecutorService> dataExecutors = new ArrayList<>();
 
     public TestNode() throws InterruptedException {
         this(ApiSettings.defaults());
     }
 
     public TestNode(ApiSettings settings) throws InterruptedException {
-        registry = new DirectRegistry(new InMemoryStore());
-        server = new HttpServer(HttpOptions.defaults("127.0.0.1", 0),
-                NodeRoutes.build(registry, settings, Clock.systemUTC()),
+        this(settings, null);
+    }
+
+    /**
+     * A node that also serves the data routes (upload, download, stage, import, as GlintNode wires
+     * them) over a chunk store in {@code chunkVolume}.
+     */
+    public static TestNode withDataPath(ApiSettings settings, Path chunkVolume) throws InterruptedException, IOException {
+        return new TestNode(settings, new ChunkStore(chunkVolume));
+    }
+
+    private TestNode(ApiSettings settings, ChunkStore chunks) throws InterruptedException {
+        store = new InMemoryStore();
+        registry = new DirectRegistry(store);
+        Clock clock = Clock.systemUTC();
+        Router router = NodeRoutes.build(registry, settings, clock);
+        if (chunks != null) {
+            ExecutorService writers = Executors.newFixedThreadPool(2);
+            ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+            ExecutorService imports = Executors.newFixedThreadPool(1);
+            dataExecutors.addAll(List.of(writers, scheduler, imports));
+            ImageWriter writer = new ImageWriter(chunks, writers, ImageWriter.Config.defaults());
+            UploadService uploads = new UploadService(registry, writer, scheduler, clock, "test-node",
+                    UploadService.Config.defaults());
+            DownloadService downloads = new DownloadService(registry, chunks, 10_000);
+            new ImageDataApi(registry, uploads, downloads, settings, clock, imports, "test-node").register(router);
+        }
+        server = new HttpServer(HttpOptions.defaults("127.0.0.1", 0), router,
                 new NoAuthAuthenticator(DEFAULT_PROJECT), io.glint.node.api.DiscoveryApi::normalize);
     }
 
@@ -38,6 +80,7 @@ public final class TestNode implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        dataExecutors.forEach(ExecutorService::shutdownNow);
         registry.close();
     }
 

@@ -92,7 +92,7 @@ public final class ImageDataApi {
             throw ApiException.notFound("The glance-direct import method is not enabled.");
         }
         String ct = req.header("Content-Type");
-        String media = ct == null ? "" : ct.split(";")[0].trim().toLowerCase(Locale.ROOT);
+        String media = Request.mediaType(ct);
         if (!media.equals(OCTET_STREAM)) {
             throw new ApiException(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE,
                     "The request media type " + ct + " is not supported; send application/octet-stream.");

@@ -131,7 +131,7 @@ public final class ImagesApi {
     private Response patch(Request req) {
         String id = imageId(req);
         String ct = req.header("Content-Type");
-        String mediaType = ct == null ? "" : ct.split(";")[0].trim().toLowerCase(Locale.ROOT);
+        String mediaType = Request.mediaType(ct);
         ImageRequests.Dialect dialect;
         if (mediaType.equals("application/openstack-images-v2.1-json-patch")) dialect = ImageRequests.Dialect.V2_1;
         else if (mediaType.equals("application/openstack-images-v2.0-json-patch")) dialect = ImageRequests.Dialect.V2_0;

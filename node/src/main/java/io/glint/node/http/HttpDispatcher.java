@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executor;
@@ -129,6 +130,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
         String requestId = "req-" + UUID.randomUUID();
         try {
             if (req.decoderResult().isFailure()) throw decoderFailure(req.decoderResult().cause());
+            checkTransferEncoding(req);
             String given = req.headers().get("X-OpenStack-Request-ID");
             if (given != null) {
                 if (given.length() > REQUEST_ID_MAX_CHARS) {
@@ -137,7 +139,8 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
                 }
                 requestId = given.startsWith("req-") ? given : "req-" + given;
             }
-            QueryStringDecoder qs = new QueryStringDecoder(req.uri());
+            // ';' is no query separator (WebOb and Python's parse_qsl split on '&' only)
+            QueryStringDecoder qs = QueryStringDecoder.builder().semicolonIsNormalChar(true).build(req.uri());
             String path = pathNormalizer.apply(qs.rawPath());
             Router.Match m = router.match(req.method(), path);
             Identity identity = path.startsWith("/v2/") || path.equals("/v2") ? auth.authenticate(req.headers()) : null;
@@ -148,12 +151,18 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
                 throw new ApiException(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
                         "Request body is larger than " + options.jsonBodyMaxBytes() + " bytes.");
             }
+            Map<String, List<String>> params;
+            try {
+                params = qs.parameters();
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("Malformed query string: " + e.getMessage());
+            }
             if (mode == Route.BodyMode.STREAM) {
                 stream = new RequestBodyStream(ctx.channel(), options.streamBufferedMaxBytes(), options.bodyIdleTimeoutMillis());
             } else {
                 jsonBody = new ByteArrayOutputStream();
             }
-            Request r = new Request(req.method(), path, qs.rawQuery(), qs.parameters(), req.headers(), m.params(), null,
+            Request r = new Request(req.method(), path, qs.rawQuery(), params, req.headers(), m.params(), null,
                     stream, requestId, identity, baseUrl(req));
             if (mode == Route.BodyMode.STREAM) {
                 dispatch(r, m.route().handler());
@@ -177,6 +186,20 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
                 bodyDone = true;
                 if (responded) afterResponse(false);
             }
+            return;
+        }
+        if (content.decoderResult().isFailure()) {
+            // a broken chunked body: the part before the break must never reach a handler as if it
+            // were the whole body (a truncated create, or truncated image data committed as active)
+            content.release();
+            discarding = true;
+            bodyDone = true;
+            if (mode == Route.BodyMode.STREAM) {
+                stream.fail();
+                return;
+            }
+            writeError(decoderFailure(content.decoderResult().cause()), current.headers().get(HttpHeaderNames.ACCEPT),
+                    pendingRequest.requestId(), true);
             return;
         }
         if (mode == Route.BodyMode.STREAM) {
@@ -359,6 +382,21 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
         LOG.debug("connection error", cause);
         if (stream != null) stream.fail();
         ctx.close();
+    }
+
+    /**
+     * The only transfer coding we decode is chunked (alone): a body in any other coding ("gzip,
+     * chunked", "identity") would be taken for what it is not. The decoder already refuses a final
+     * coding other than chunked and Content-Length with Transfer-Encoding.
+     */
+    private static void checkTransferEncoding(HttpRequest req) {
+        for (String value : req.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING)) {
+            for (String coding : value.split(",", -1)) {
+                if (!coding.trim().equalsIgnoreCase("chunked")) {
+                    throw ApiException.badRequest("Transfer-Encoding '" + value + "' is not supported; send chunked or a Content-Length.");
+                }
+            }
+        }
     }
 
     private static boolean hasBody(HttpRequest req) {

@@ -58,7 +58,11 @@ public final class HttpServer implements AutoCloseable {
         HttpDecoderConfig decoder = new HttpDecoderConfig()
                 .setMaxInitialLineLength(options.maxInitialLineBytes())
                 .setMaxHeaderSize(options.maxHeaderBytes())
-                .setMaxChunkSize(64 * 1024);
+                .setMaxChunkSize(64 * 1024)
+                // request smuggling (fault matrix #29): Content-Length with Transfer-Encoding, a final
+                // coding other than chunked, bare-LF line ends and sloppy chunk framing are 400s
+                .setUseRfc9112TransferEncoding(true)
+                .setStrictLineParsing(true);
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, io)
                 .channel(NioServerSocketChannel.class)

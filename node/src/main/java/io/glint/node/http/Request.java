@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpMethod;
 
 import java.io.InputStream;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -32,6 +33,16 @@ public record Request(
 
     public String header(String name) {
         return headers.get(name);
+    }
+
+    /**
+     * The media type of a Content-Type value, lower case, without parameters; "" when absent
+     * (a value such as ";" has no media type either).
+     */
+    public static String mediaType(String contentType) {
+        if (contentType == null) return "";
+        int semi = contentType.indexOf(';');
+        return (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
     }
 
     public Request withIdentity(Identity id) {

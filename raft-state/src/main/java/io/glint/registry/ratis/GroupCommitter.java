@@ -41,7 +41,9 @@ public final class GroupCommitter implements AutoCloseable {
     /** The limits of the batching pipeline. */
     public record Settings(int maxBatchCommands, int maxBatchBytes, int maxInFlightBatches, int maxQueuedCommands,
                            long batchTimeoutMillis) {
-        public static final Settings DEFAULT = new Settings(256, 1 << 20, 4, 16_384, 30_000);
+        // Two batches in flight measured best on 2 cores (RegistryBench: ~2,750-3,400 creates/s vs ~2,000-2,500 with 4):
+        // fewer, larger entries cost the three state machines less per command.
+        public static final Settings DEFAULT = new Settings(256, 1 << 20, 2, 16_384, 30_000);
 
         public Settings {
             if (maxBatchCommands < 1) throw new IllegalArgumentException("maxBatchCommands < 1");

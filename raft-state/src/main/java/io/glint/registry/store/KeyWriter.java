@@ -1,7 +1,7 @@
 package io.glint.registry.store;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Builds keys whose unsigned byte order equals the order of the values they encode, so that an
@@ -15,39 +15,46 @@ public final class KeyWriter {
     static final byte STRING = 0x02;
     static final byte LONG = 0x03;
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+    /** Keys are built on the apply path of every command: a plain growable array, no locking. */
+    private byte[] buf = new byte[64];
+    private int len;
 
     public static KeyWriter key() {
         return new KeyWriter();
     }
 
+    private void put(int b) {
+        if (len == buf.length) buf = Arrays.copyOf(buf, buf.length * 2);
+        buf[len++] = (byte) b;
+    }
+
     public KeyWriter raw(byte b) {
-        out.write(b);
+        put(b);
         return this;
     }
 
     public KeyWriter nil() {
-        out.write(NULL);
+        put(NULL);
         return this;
     }
 
     public KeyWriter str(String s) {
         if (s == null) return nil();
-        out.write(STRING);
+        put(STRING);
         for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
-            out.write(b);
-            if (b == 0) out.write(0xFF);
+            put(b);
+            if (b == 0) put(0xFF);
         }
-        out.write(0x00);
-        out.write(0x01);
+        put(0x00);
+        put(0x01);
         return this;
     }
 
     public KeyWriter num(Long v) {
         if (v == null) return nil();
-        out.write(LONG);
+        put(LONG);
         long x = v ^ Long.MIN_VALUE;
-        for (int i = 7; i >= 0; i--) out.write((int) (x >>> (i * 8)) & 0xFF);
+        for (int i = 7; i >= 0; i--) put((int) (x >>> (i * 8)) & 0xFF);
         return this;
     }
 
@@ -56,6 +63,6 @@ public final class KeyWriter {
     }
 
     public byte[] build() {
-        return out.toByteArray();
+        return Arrays.copyOf(buf, len);
     }
 }
