@@ -1,5 +1,6 @@
 package io.glint.registry.ratis;
 
+import io.glint.registry.rocks.StoreDirs;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -12,11 +13,8 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -145,7 +143,7 @@ final class CheckpointSnapshots implements StateMachineStorage {
     public void cleanupOldSnapshots(SnapshotRetentionPolicy policy) throws IOException {
         int keep = Math.max(retainedMin, policy == null ? 0 : policy.getNumSnapshotsRetained());
         List<Snapshot> all = list();
-        for (int i = 0; i < all.size() - keep; i++) deleteTree(all.get(i).dir());
+        for (int i = 0; i < all.size() - keep; i++) StoreDirs.deleteTree(all.get(i).dir());
         refresh();
     }
 
@@ -155,23 +153,6 @@ final class CheckpointSnapshots implements StateMachineStorage {
         return smDir == null ? null : snapshotsDir().toFile();
     }
 
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) return;
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                if (e != null) throw e;
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
 
     /**
      * Stages the data files of {@code from} in a new {@code to}: table files are hard-linked (they

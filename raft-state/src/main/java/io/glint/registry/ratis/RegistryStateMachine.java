@@ -8,6 +8,7 @@ import io.glint.registry.model.Result;
 import io.glint.registry.query.Query;
 import io.glint.registry.query.QueryEngine;
 import io.glint.registry.rocks.RocksRegistryStore;
+import io.glint.registry.rocks.StoreDirs;
 import io.glint.registry.store.ReadView;
 import io.glint.registry.store.RegistryStore.AppliedIndex;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -80,8 +81,8 @@ public final class RegistryStateMachine extends BaseStateMachine {
         getLifeCycle().startAndTransition(() -> {
             super.initialize(server, groupId, raftStorage);
             snapshots.init(raftStorage);
-            CheckpointSnapshots.deleteTree(snapshots.smDir().resolve(CHECKPOINT_TMP));
-            CheckpointSnapshots.deleteTree(snapshots.smDir().resolve(INSTALL_STAGE));
+            StoreDirs.deleteTree(snapshots.smDir().resolve(CHECKPOINT_TMP));
+            StoreDirs.deleteTree(snapshots.smDir().resolve(INSTALL_STAGE));
             CheckpointSnapshots.Snapshot latest = snapshots.latest();
             openStore(latest);
             if (latest != null) setLastAppliedTermIndex(latest.termIndex());
@@ -110,7 +111,7 @@ public final class RegistryStateMachine extends BaseStateMachine {
     /** Replaces the (closed) database by a copy of the snapshot's checkpoint; the snapshot stays. */
     private void install(CheckpointSnapshots.Snapshot snapshot) throws IOException {
         Path stage = snapshots.smDir().resolve(INSTALL_STAGE);
-        CheckpointSnapshots.deleteTree(stage);
+        StoreDirs.deleteTree(stage);
         CheckpointSnapshots.linkTree(snapshot.dir(), stage);
         AppliedIndex installed = RocksRegistryStore.installCheckpoint(stage, snapshots.dbDir());
         if (installed.index() != snapshot.storeIndex()) {
@@ -271,7 +272,7 @@ public final class RegistryStateMachine extends BaseStateMachine {
             CheckpointSnapshots.Snapshot latest = snapshots.latest();
             if (latest != null && latest.termIndex().compareTo(ti) >= 0) return latest.termIndex().getIndex();
             Path tmp = snapshots.smDir().resolve(CHECKPOINT_TMP);
-            CheckpointSnapshots.deleteTree(tmp);
+            StoreDirs.deleteTree(tmp);
             AppliedIndex inside;
             storeLock.readLock().lock();
             try {

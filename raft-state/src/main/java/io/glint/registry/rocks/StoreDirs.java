@@ -19,7 +19,7 @@ import java.nio.file.attribute.BasicFileAttributes;
  * {@code <db> -> <db>.retired}, {@code <db>.installing -> <db>}. {@link #finishInterruptedInstall}
  * runs before every open and completes or discards whatever a crash left behind.
  */
-final class StoreDirs {
+public final class StoreDirs {
     private StoreDirs() {}
 
     static Path staging(Path db) {
@@ -89,7 +89,8 @@ final class StoreDirs {
         }
     }
 
-    static void deleteTree(Path root) throws IOException {
+    /** Deletes a directory tree (or nothing, if it does not exist). */
+    public static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) return;
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
             @Override
