@@ -23,8 +23,11 @@ public final class ConfigLoader {
     public static NodeConfig load(Path file) {
         if (!Files.isRegularFile(file)) throw new ConfigException(file + ": no such config file");
         try {
-            NodeConfig c = YAML.readValue(file.toFile(), NodeConfig.class);
-            return c == null ? new NodeConfig(null, null, null, null, null, null, null) : c;
+            com.fasterxml.jackson.databind.JsonNode tree = YAML.readTree(file.toFile());
+            if (tree == null || tree.isMissingNode() || tree.isNull()) {
+                return new NodeConfig(null, null, null, null, null, null, null);
+            }
+            return YAML.treeToValue(tree, NodeConfig.class);
         } catch (UnrecognizedPropertyException e) {
             String known = e.getKnownPropertyIds().stream().map(String::valueOf).sorted().collect(Collectors.joining(", "));
             throw new ConfigException(file + ": unknown key '" + path(e) + "' (known here: " + known + ")");

@@ -1,0 +1,96 @@
+package io.glint.node.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigLoaderTest {
+
+    @Test
+    void theShippedSingleNodeConfigLoads() {
+        NodeConfig c = ConfigLoader.load(Path.of("../cluster-configs/single-node.yaml"));
+        assertEquals("node-1", c.node().id());
+        assertEquals(9292, c.http().port());
+        assertEquals(9494, c.raft().port());
+        assertEquals(List.of("node-1@127.0.0.1:9494"), c.raft().peers());
+        assertEquals(4L << 20, c.chunk().size().bytes());
+        assertEquals(1L << 40, c.upload().imageSizeCap().bytes());
+        assertFalse(c.api().delayedDelete());
+        assertTrue(c.api().webDownloadAllowedHosts().isEmpty(), "web-download is denied by default");
+    }
+
+    @Test
+    void anEmptyFileGivesEveryDefault(@TempDir Path dir) throws Exception {
+        Path f = Files.writeString(dir.resolve("empty.yaml"), "");
+        NodeConfig c = ConfigLoader.load(f);
+        assertEquals("node-1", c.node().id());
+        assertEquals("127.0.0.1", c.http().host());
+        assertEquals("noauth", c.auth().mode());
+        assertEquals(List.of("glance-direct", "web-download", "copy-image"), c.api().importMethods());
+        assertEquals(4, c.upload().inFlightChunksMax());
+    }
+
+    @Test
+    void anUnknownKeyIsAnErrorThatNamesItAndTheKnownOnes(@TempDir Path dir) throws Exception {
+        Path f = Files.writeString(dir.resolve("bad.yaml"), "http:\n  prot: 1234\n");
+        ConfigLoader.ConfigException e = assertThrows(ConfigLoader.ConfigException.class, () -> ConfigLoader.load(f));
+        assertTrue(e.getMessage().contains("unknown key 'http.prot'"), e.getMessage());
+        assertTrue(e.getMessage().contains("port"), e.getMessage());
+    }
+
+    @Test
+    void anUnknownTopLevelSectionIsAnError(@TempDir Path dir) throws Exception {
+        Path f = Files.writeString(dir.resolve("bad.yaml"), "replication:\n  factor: 3\n");
+        ConfigLoader.ConfigException e = assertThrows(ConfigLoader.ConfigException.class, () -> ConfigLoader.load(f));
+        assertTrue(e.getMessage().contains("'replication'"), e.getMessage());
+    }
+
+    @Test
+    void badValuesAreErrorsThatNameTheKey(@TempDir Path dir) throws Exception {
+        Path size = Files.writeString(dir.resolve("size.yaml"), "chunk:\n  size: 4 apples\n");
+        ConfigLoader.ConfigException e = assertThrows(ConfigLoader.ConfigException.class, () -> ConfigLoader.load(size));
+        assertTrue(e.getMessage().contains("chunk.size"), e.getMessage());
+        Path tooSmall = Files.writeString(dir.resolve("small.yaml"), "chunk:\n  size: 1KiB\n");
+        e = assertThrows(ConfigLoader.ConfigException.class, () -> ConfigLoader.load(tooSmall));
+        assertTrue(e.getMessage().contains("chunk.size"), e.getMessage());
+        Path auth = Files.writeString(dir.resolve("auth.yaml"), "auth:\n  mode: keystone\n");
+        e = assertThrows(ConfigLoader.ConfigException.class, () -> ConfigLoader.load(auth));
+        assertTrue(e.getMessage().contains("noauth"), e.getMessage());
+    }
+
+    @Test
+    void aMissingFileIsAClearError(@TempDir Path dir) {
+        ConfigLoader.ConfigException e = assertThrows(ConfigLoader.ConfigException.class,
+                () -> ConfigLoader.load(dir.resolve("nope.yaml")));
+        assertTrue(e.getMessage().contains("no such config file"), e.getMessage());
+    }
+
+    @Test
+    void sizesTakeBinaryAndDecimalUnits() {
+        assertEquals(4L << 20, DataSize.parse("4MiB").bytes());
+        assertEquals(4L << 20, DataSize.parse("4M").bytes());
+        assertEquals(4_000_000L, DataSize.parse("4MB").bytes());
+        assertEquals(1L << 40, DataSize.parse("1TiB").bytes());
+        assertEquals(512, DataSize.parse(512).bytes());
+        assertEquals(512, DataSize.parse("512").bytes());
+        assertThrows(IllegalArgumentException.class, () -> DataSize.parse("-1"));
+        assertThrows(ArithmeticException.class, () -> DataSize.parse("99999999999TiB"));
+    }
+
+    @Test
+    void durationsTakeShortUnitsAndIso() {
+        assertEquals(500, Durations.parse("500ms").toMillis());
+        assertEquals(30_000, Durations.parse("30s").toMillis());
+        assertEquals(300_000, Durations.parse("5m").toMillis());
+        assertEquals(30_000, Durations.parse("PT30S").toMillis());
+        assertThrows(IllegalArgumentException.class, () -> Durations.parse("soon"));
+    }
+}
