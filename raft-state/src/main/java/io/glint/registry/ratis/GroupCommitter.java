@@ -99,6 +99,13 @@ public final class GroupCommitter implements AutoCloseable {
     /** Queues {@code command}; the future completes with its own result. Never blocks. */
     public CompletableFuture<Result> submit(Command command) {
         Objects.requireNonNull(command, "command");
+        try {
+            // A command that can not be encoded fails alone here, not the batch it would join.
+            Codec.encodeCommand(command);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(new RegistryException(RegistryException.Reason.FAILED,
+                    RegistryException.Outcome.NOT_APPLIED, "command can not be encoded: " + e.getMessage(), e));
+        }
         CompletableFuture<Result> f = new CompletableFuture<>();
         synchronized (lock) {
             if (closed) {

@@ -65,6 +65,26 @@ class GroupCommitterTest {
     private static final GroupCommitter.Settings TWO_IN_FLIGHT = new GroupCommitter.Settings(4, 1 << 20, 2, 64, 60_000);
 
     @Test
+    void anUnencodableCommandFailsAloneAndDoesNotPoisonItsBatch() {
+        ScriptedSender sender = new ScriptedSender();
+        GroupCommitter gc = committer(TWO_IN_FLIGHT, sender);
+        CompletableFuture<Result> first = gc.submit(TestCommands.create(TestCommands.newImageId()));
+        Command.CreateImage good = TestCommands.create(TestCommands.newImageId());
+        Command.CreateImage bad = new Command.CreateImage(good.actor(), good.nowMillis(), TestCommands.newImageId(),
+                "\ud800", good.visibility(), false, false, good.owner(), 0, 0, null, null, List.of(), java.util.Map.of());
+        CompletableFuture<Result> badResult = gc.submit(bad);
+        CompletableFuture<Result> second = gc.submit(good);
+        CompletionException e = assertThrows(CompletionException.class, badResult::join);
+        RegistryException re = assertInstanceOf(RegistryException.class, e.getCause());
+        assertTrue(re.isDefinite(), "an unencodable command is certainly not applied");
+        sender.replyOk(0);
+        assertTrue(first.join().isOk());
+        assertEquals(2, sender.sent(), "the good command went out in its own batch");
+        sender.replyOk(1);
+        assertTrue(second.join().isOk());
+    }
+
+    @Test
     void idlePipelineSendsALoneCommandAtOnce() {
         ScriptedSender sender = new ScriptedSender();
         GroupCommitter gc = committer(TWO_IN_FLIGHT, sender);

@@ -156,7 +156,7 @@ public final class InProcessCluster implements AutoCloseable {
     public synchronized RegistryServer wipeAndRestart(String id) {
         if (running.containsKey(id)) stop(id);
         try {
-            CheckpointSnapshots.deleteTree(storageDir(id));
+            io.glint.registry.rocks.StoreDirs.deleteTree(storageDir(id));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -47,7 +47,7 @@ class RegistryRecoveryTest {
                     .resolve("sm");
             Path db = sm.resolve(CheckpointSnapshots.DB_DIR);
             assertTrue(Files.isDirectory(db), "store directory at " + db);
-            CheckpointSnapshots.deleteTree(db);
+            io.glint.registry.rocks.StoreDirs.deleteTree(db);
             assertFalse(Files.exists(db));
 
             RegistryServer restarted = cluster.start("n1");
