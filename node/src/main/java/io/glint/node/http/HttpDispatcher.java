@@ -374,7 +374,16 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent && current == null) ctx.close();
+        if (!(evt instanceof IdleStateEvent)) return;
+        if (current == null) {
+            ctx.close();
+        } else if (!bodyDone && !discarding && mode != Route.BodyMode.STREAM) {
+            // a JSON body that stopped arriving: answer and free the connection (fault matrix #26)
+            discarding = true;
+            writeError(new ApiException(HttpResponseStatus.REQUEST_TIMEOUT, "The request body stopped arriving."),
+                    current.headers().get(HttpHeaderNames.ACCEPT),
+                    pendingRequest == null ? "req-" + UUID.randomUUID() : pendingRequest.requestId(), true);
+        }
     }
 
     @Override
