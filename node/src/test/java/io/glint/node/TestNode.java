@@ -50,10 +50,20 @@ public final class TestNode implements AutoCloseable {
      * them) over a chunk store in {@code chunkVolume}.
      */
     public static TestNode withDataPath(ApiSettings settings, Path chunkVolume) throws InterruptedException, IOException {
-        return new TestNode(settings, new ChunkStore(chunkVolume));
+        return withDataPath(settings, chunkVolume, ImageWriter.Config.defaults());
+    }
+
+    /** {@link #withDataPath(ApiSettings, Path)} with a chosen writer configuration (e.g. a small size cap). */
+    public static TestNode withDataPath(ApiSettings settings, Path chunkVolume, ImageWriter.Config writerConfig)
+            throws InterruptedException, IOException {
+        return new TestNode(settings, new ChunkStore(chunkVolume), writerConfig);
     }
 
     private TestNode(ApiSettings settings, ChunkStore chunks) throws InterruptedException {
+        this(settings, chunks, ImageWriter.Config.defaults());
+    }
+
+    private TestNode(ApiSettings settings, ChunkStore chunks, ImageWriter.Config writerConfig) throws InterruptedException {
         store = new InMemoryStore();
         registry = new DirectRegistry(store);
         Clock clock = Clock.systemUTC();
@@ -63,7 +73,7 @@ public final class TestNode implements AutoCloseable {
             ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
             ExecutorService imports = Executors.newFixedThreadPool(1);
             dataExecutors.addAll(List.of(writers, scheduler, imports));
-            ImageWriter writer = new ImageWriter(chunks, writers, ImageWriter.Config.defaults());
+            ImageWriter writer = new ImageWriter(chunks, writers, writerConfig);
             UploadService uploads = new UploadService(registry, writer, scheduler, clock, "test-node",
                     UploadService.Config.defaults());
             DownloadService downloads = new DownloadService(registry, chunks, 10_000);

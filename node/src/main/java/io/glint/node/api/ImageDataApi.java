@@ -189,6 +189,7 @@ public final class ImageDataApi {
         if (!io.glint.registry.model.Policy.canModify(who, image)) {
             throw ApiException.forbidden("You are not permitted to import data into image " + id + ".");
         }
+        requireKnownStores(stores);
         String leaseId = UUID.randomUUID().toString();
         long now = clock.millis();
         UploadLease lease = Outcomes.await(registry.propose(new Command.BeginUpload(who, now, id, UploadKind.IMPORT,
@@ -226,11 +227,16 @@ public final class ImageDataApi {
         if (image.status() != ImageStatus.ACTIVE) {
             throw ApiException.conflict("copy-image needs an active image; " + image.id() + " is " + image.status().wire() + ".");
         }
+        requireKnownStores(stores);
+        if (allStores) return Response.empty(HttpResponseStatus.ACCEPTED);
+        throw ApiException.badRequest("Image " + image.id() + " is already present in store '" + ImageJson.STORE_ID + "'.");
+    }
+
+    /** Spec §4.9.2: a store id in {@code stores} or X-Image-Meta-Store that this service lacks is a 409, for every method. */
+    private static void requireKnownStores(List<String> stores) {
         for (String s : stores) {
             if (!s.equals(ImageJson.STORE_ID)) throw ApiException.conflict("Unknown store '" + s + "'.");
         }
-        if (allStores) return Response.empty(HttpResponseStatus.ACCEPTED);
-        throw ApiException.badRequest("Image " + image.id() + " is already present in store '" + ImageJson.STORE_ID + "'.");
     }
 
     private URI webDownloadUri(JsonNode method) {
@@ -246,16 +252,23 @@ public final class ImageDataApi {
         return uri;
     }
 
-    /** The URI filter of spec §4.9.2: http/https, ports 80/443, and (our default) an explicit host allowlist. */
+    /**
+     * The URI filter of spec §4.9.2: http/https and an explicit allowlist (empty by default). An
+     * entry {@code host} allows that host on ports 80 and 443; {@code host:port} allows that port.
+     */
     private void checkUri(URI uri) {
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
             throw ApiException.badRequest("URI for web-download does not pass filtering: scheme " + scheme);
         }
         int port = uri.getPort() == -1 ? (scheme.equals("https") ? 443 : 80) : uri.getPort();
-        boolean allowedHost = uri.getHost() != null && settings.webDownloadAllowedHosts().contains(uri.getHost());
-        boolean allowedPort = port == 80 || port == 443 || settings.webDownloadAllowedHosts().contains(uri.getHost() + ":" + port);
-        if (!allowedHost || !allowedPort) {
+        String host = uri.getHost();
+        boolean allowed = false;
+        for (String entry : settings.webDownloadAllowedHosts()) {
+            boolean hostOnly = (port == 80 || port == 443) && entry.equalsIgnoreCase(host);
+            if (host != null && (hostOnly || entry.equalsIgnoreCase(host + ":" + port))) allowed = true;
+        }
+        if (!allowed) {
             throw ApiException.badRequest("URI for web-download does not pass filtering: host " + uri.getHost()
                     + " port " + port + " is not allowed.");
         }

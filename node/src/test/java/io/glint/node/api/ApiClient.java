@@ -137,6 +137,35 @@ final class ApiClient {
         }
     }
 
+    /**
+     * Any method with a binary body: sent with Content-Length, or, when {@code chunked}, from a
+     * stream of unknown length (java.net.http then uses chunked transfer encoding). No Content-Type
+     * is added: pass it in {@code headers}.
+     */
+    Resp sendBytes(String method, String path, byte[] body, boolean chunked, String... headers) {
+        HttpRequest.BodyPublisher publisher = chunked
+                ? HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))
+                : HttpRequest.BodyPublishers.ofByteArray(body);
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(TIMEOUT)
+                .method(method, publisher);
+        for (int i = 0; i < identity.size(); i += 2) b.header(identity.get(i), identity.get(i + 1));
+        for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+        try {
+            HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            return new Resp(r.statusCode(), r.headers(), r.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(method + " " + path, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** The identity headers of this client as name/value pairs (for raw requests). */
+    List<String> identityHeaders() {
+        return identity;
+    }
+
     // --- shortcuts -------------------------------------------------------------------------
 
     /** Creates an image from a JSON body, expecting 201; returns the image JSON. */

@@ -41,8 +41,13 @@ abstract class ApiTestBase {
 
     @BeforeAll
     void startNode() throws Exception {
-        node = new TestNode();
+        node = newNode();
         admin = ApiClient.of(node.url());
+    }
+
+    /** The node this class runs against; classes that need the data path override this. */
+    TestNode newNode() throws Exception {
+        return new TestNode();
     }
 
     @AfterAll
@@ -133,6 +138,55 @@ abstract class ApiTestBase {
             return HexFormat.of().formatHex(MessageDigest.getInstance(algorithm).digest(data));
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError(e);
+        }
+    }
+
+    // --- data path helpers (classes whose node serves the data routes) --------------------------
+
+    static final String OCTET_STREAM = "application/octet-stream";
+    private static final long POLL_BOUND_MILLIS = 20_000;
+
+    /** {@code PUT /v2/images/{id}/{route}} ("file" or "stage") of {@code data} as application/octet-stream. */
+    static ApiClient.Resp putData(ApiClient who, String id, String route, byte[] data, String... headers) {
+        String[] all = new String[headers.length + 2];
+        all[0] = "Content-Type";
+        all[1] = OCTET_STREAM;
+        System.arraycopy(headers, 0, all, 2, headers.length);
+        return who.sendBytes("PUT", "/v2/images/" + id + "/" + route, data, false, all);
+    }
+
+    /** Deterministic pseudo-random bytes. */
+    static byte[] bytes(int count, long seed) {
+        byte[] b = new byte[count];
+        new java.util.Random(seed).nextBytes(b);
+        return b;
+    }
+
+    /** Polls {@code GET /v2/images/{id}} (bounded) until {@code done} holds; returns that image. */
+    static JsonNode awaitImage(ApiClient who, String id, java.util.function.Predicate<JsonNode> done, String what) {
+        return poll(() -> {
+            ApiClient.Resp r = who.get("/v2/images/" + id);
+            return r.status() == 200 && done.test(r.json()) ? r.json() : null;
+        }, what + " (image " + id + ")");
+    }
+
+    static JsonNode awaitStatus(ApiClient who, String id, String status) {
+        return awaitImage(who, id, i -> status.equals(i.get("status").asText()), "status " + status);
+    }
+
+    /** Calls {@code probe} until it returns non-null, at most {@link #POLL_BOUND_MILLIS}. */
+    static <T> T poll(java.util.function.Supplier<T> probe, String what) {
+        long deadline = System.nanoTime() + POLL_BOUND_MILLIS * 1_000_000;
+        while (true) {
+            T v = probe.get();
+            if (v != null) return v;
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what, e);
+            }
         }
     }
 

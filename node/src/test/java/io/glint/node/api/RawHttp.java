@@ -57,7 +57,8 @@ final class RawHttp {
         }
     }
 
-    private static Resp read(InputStream in) throws IOException {
+    /** Reads one response from {@code in} (for tests that write a request in several steps). */
+    static Resp read(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         int matched = 0;
         while (matched < 4) {
