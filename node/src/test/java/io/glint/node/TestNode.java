@@ -93,11 +93,4 @@ public final class TestNode implements AutoCloseable {
         dataExecutors.forEach(ExecutorService::shutdownNow);
         registry.close();
     }
-
-    public static void main(String[] args) throws Exception {
-        TestNode n = new TestNode();
-        System.out.println(n.url());
-        Thread.sleep(Long.parseLong(args.length > 0 ? args[0] : "60000"));
-        n.close();
-    }
 }
