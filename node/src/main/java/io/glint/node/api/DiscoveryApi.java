@@ -50,7 +50,7 @@ public final class DiscoveryApi {
         r.add(HttpMethod.GET, "/", BodyMode.NONE, req -> versions(req, HttpResponseStatus.MULTIPLE_CHOICES));
         r.add(HttpMethod.GET, "/versions", BodyMode.NONE, req -> versions(req, HttpResponseStatus.OK));
         r.add(HttpMethod.GET, "/healthcheck", BodyMode.NONE,
-                req -> Response.bytes(HttpResponseStatus.OK, "text/plain", "OK".getBytes()));
+                req -> Response.bytes(HttpResponseStatus.OK, "text/plain; charset=UTF-8", "OK".getBytes()));
         for (String s : SCHEMAS) {
             byte[] doc = resource("/glint/schemas/" + s + ".json");
             r.add(HttpMethod.GET, "/v2/schemas/" + s, BodyMode.NONE,

@@ -9,7 +9,9 @@ import java.util.Map;
 /**
  * Error bodies as Glance's HTTP framework (WebOb) writes them (spec §6.1): the representation is
  * negotiated from {@code Accept}, offering {@code text/html} first and {@code application/json}
- * second; a client that accepts neither gets plain text. glanceclient sends {@code *}{@code /*} and
+ * second; a client that accepts neither gets plain text. A request without {@code Accept} is
+ * treated like one with an empty {@code Accept}, as real Glance does (bench/glance-parity.sh showed
+ * it; spec §6.1's table says HTML there). glanceclient sends {@code *}{@code /*} and
  * must get HTML: its JSON error parser crashes on a flat JSON object.
  */
 public final class ErrorBodies {
@@ -44,7 +46,7 @@ public final class ErrorBodies {
 
     /** WebOb's best match of {@code text/html} then {@code application/json} against {@code Accept}. */
     public static Kind negotiate(String accept) {
-        if (accept == null) return Kind.HTML;
+        if (accept == null) return Kind.TEXT;
         double html = 0;
         double json = 0;
         for (String part : accept.split(",")) {

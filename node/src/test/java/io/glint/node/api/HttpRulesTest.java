@@ -165,10 +165,10 @@ class HttpRulesTest extends ApiTestBase {
     // --- API-117 error bodies ---------------------------------------------------------------
 
     @Test
-    @DisplayName("API-117: no Accept or */* -> text/html error page")
+    @DisplayName("API-117: Accept */* (what glanceclient sends) -> text/html error page")
     void api117_htmlByDefault() {
         String missing = "/v2/images/" + uuid();
-        for (ApiClient.Resp r : List.of(admin.get(missing), admin.get(missing, "Accept", "*/*"),
+        for (ApiClient.Resp r : List.of(admin.get(missing, "Accept", "*/*"),
                 admin.get(missing, "Accept", "text/html, application/json"))) {
             assertEquals(404, r.status());
             assertEquals("text/html; charset=UTF-8", r.header("Content-Type").orElse(""));
@@ -176,8 +176,18 @@ class HttpRulesTest extends ApiTestBase {
             assertTrue(r.body().contains("<h1>404 Not Found</h1>"), r.body());
         }
         RawHttp.Resp raw = RawHttp.exchange(node.server.port(),
-                "GET " + missing + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                "GET " + missing + " HTTP/1.1\r\nHost: x\r\nAccept: */*\r\nConnection: close\r\n\r\n");
         assertEquals("text/html; charset=UTF-8", raw.header("Content-Type"));
+    }
+
+    @Test
+    @DisplayName("API-117: no Accept at all -> text/plain, as real Glance (WebOb) answers")
+    void api117_plainTextWithoutAccept() {
+        RawHttp.Resp raw = RawHttp.exchange(node.server.port(),
+                "GET /v2/images/" + uuid() + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assertEquals(404, raw.status());
+        assertEquals("text/plain; charset=UTF-8", raw.header("Content-Type"));
+        assertTrue(raw.body().startsWith("404 Not Found\n\n"), raw.body());
     }
 
     @Test

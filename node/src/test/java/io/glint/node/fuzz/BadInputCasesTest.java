@@ -165,7 +165,9 @@ class BadInputCasesTest {
         }
         c.add(Probe.of("raw invalid UTF-8 in a path").request("GET",
                 bytes("/v2/images/", new byte[] {(byte) 0xC0, (byte) 0xAF, (byte) 0xFF}, "")).expect(400, 404));
-        c.add(Probe.of("NUL byte in a path").request("GET", bytes("/v2/images/a", new byte[] {0}, "b")).expect(400));
+        // Netty refuses the request line before reading headers, so Accept is unknown: any error format
+        c.add(Probe.of("NUL byte in a path").request("GET", bytes("/v2/images/a", new byte[] {0}, "b")).expect(400)
+                .headUnread());
         c.add(Probe.of("tag of 256 characters").request("PUT", "/v2/images/" + t.queued + "/tags/" + "t".repeat(256))
                 .expect(400));
         c.add(Probe.of("tag of invalid UTF-8").request("PUT", "/v2/images/" + t.queued + "/tags/%ff%fe").expect(404));

@@ -35,7 +35,9 @@ final class UploadCommands {
             return Result.conflict("Image status transition from '" + st.wire() + "' to '"
                     + c.kind().statusDuring().wire() + "' is not allowed");
         }
-        if (before.diskFormat() == null || before.containerFormat() == null) {
+        // spec §3.2: leaving queued towards saving, importing or active needs both formats; staging does not
+        boolean needsFormats = c.kind() != UploadKind.STAGE;
+        if (needsFormats && (before.diskFormat() == null || before.containerFormat() == null)) {
             String msg = "Properties disk_format, container_format must be set prior to saving data.";
             return c.kind() == UploadKind.IMPORT ? Result.conflict(msg) : Result.invalid(msg);
         }
@@ -81,7 +83,10 @@ final class UploadCommands {
         if (h.lease().kind() == UploadKind.STAGE) {
             after = before.withData(size, null, null, null, null, ImageStatus.UPLOADING, c.nowMillis());
         } else {
-            after = before.withData(size, c.virtualSizeBytes(), c.manifest().checksum(), c.manifest().osHashAlgo(),
+            // spec §4.6 step 6: for raw, virtual_size = size; other formats need inspection (not done yet)
+            Long virtualSize = c.virtualSizeBytes() != null ? c.virtualSizeBytes()
+                    : "raw".equals(before.diskFormat()) ? Long.valueOf(size) : null;
+            after = before.withData(size, virtualSize, c.manifest().checksum(), c.manifest().osHashAlgo(),
                     c.manifest().osHashValue(), ImageStatus.ACTIVE, c.nowMillis());
         }
         Manifests.replace(txn, c.imageId(), c.manifest());

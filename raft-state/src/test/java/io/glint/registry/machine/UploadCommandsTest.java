@@ -148,9 +148,16 @@ class UploadCommandsTest {
         for (UploadKind k : UploadKind.values()) h.rejected(Code.CONFLICT, h.begin(ALICE, act, k, "l"));
     }
 
+    @Test
+    void stagingNeedsNoFormatsAsInRealGlance() {
+        h.ok(h.create(ALICE, id).formats(null, null).cmd());
+        h.ok(h.begin(ALICE, id, UploadKind.STAGE, "l"));
+        assertEquals(ImageStatus.UPLOADING, h.status(id));
+    }
+
     @ParameterizedTest
-    @EnumSource(value = UploadKind.class, names = {"UPLOAD", "STAGE"})
-    void uploadOrStageWithoutFormatsIsInvalid(UploadKind kind) {
+    @EnumSource(value = UploadKind.class, names = {"UPLOAD"})
+    void uploadWithoutFormatsIsInvalid(UploadKind kind) {
         h.ok(h.create(ALICE, id).cmd());
         h.rejected(Code.INVALID, h.begin(ALICE, id, kind, "l"));
         h.ok(h.patch(ALICE, id, MachineHarness.replace("disk_format", MachineHarness.str("raw"))));
