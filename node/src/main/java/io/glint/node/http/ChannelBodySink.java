@@ -47,6 +47,6 @@ final class ChannelBodySink implements BodySink {
             }
         }
         if (!channel.isActive()) throw new IOException("the client closed the connection");
-        channel.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(bytes, offset, length)));
+        channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes, offset, length)));
     }
 }

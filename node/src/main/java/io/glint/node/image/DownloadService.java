@@ -21,17 +21,26 @@ import java.util.concurrent.TimeoutException;
  * before any of its bytes is sent. A chunk that is missing or fails its check ends the stream with
  * an IOException, and the HTTP layer aborts the connection: a client never receives a complete
  * response with wrong bytes. The API layer has already decided visibility and the deactivated
- * rule; this class only moves bytes. Memory per download is one chunk buffer.
+ * rule; this class only moves bytes. With a read-ahead executor the next chunk is read and
+ * verified while the current one is sent; memory per download is then at most two chunks.
  */
 public final class DownloadService {
     private final RegistryClient registry;
     private final ChunkStore store;
     private final long registryTimeoutMillis;
+    private final java.util.concurrent.Executor readAhead;
 
     public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis) {
+        this(registry, store, registryTimeoutMillis, Runnable::run);
+    }
+
+    /** @param readAhead where the next chunk is read and verified while the current one is sent */
+    public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis,
+                           java.util.concurrent.Executor readAhead) {
         this.registry = registry;
         this.store = store;
         this.registryTimeoutMillis = registryTimeoutMillis;
+        this.readAhead = readAhead;
     }
 
     /**
@@ -86,21 +95,67 @@ public final class DownloadService {
         return r.value(ChunkManifest.class);
     }
 
-    /** Writes bytes [first, last] of the image: only the chunks the range touches, each verified first. */
+    /**
+     * Writes bytes [first, last] of the image: only the chunks the range touches, each verified
+     * before any of its bytes is sent. Each chunk gets its own array, handed to the sink without a
+     * copy (the sink may hold it until it is on the wire); the next one is read meanwhile.
+     */
     private void send(List<ChunkInfo> chunks, ByteRange range, BodySink sink) throws IOException {
-        byte[] buffer = null;
+        List<ChunkInfo> covered = new java.util.ArrayList<>();
+        List<Long> starts = new java.util.ArrayList<>();
         long chunkStart = 0;
         for (ChunkInfo chunk : chunks) {
             long chunkEnd = chunkStart + chunk.lengthBytes(); // exclusive
             if (chunkStart > range.last()) break;
             if (chunkEnd > range.first()) {
-                if (buffer == null || buffer.length < chunk.lengthBytes()) buffer = new byte[chunk.lengthBytes()];
-                store.read(chunk, buffer);
-                int from = (int) Math.max(0, range.first() - chunkStart);
-                int to = (int) Math.min(chunk.lengthBytes(), range.last() - chunkStart + 1);
-                sink.write(buffer, from, to - from);
+                covered.add(chunk);
+                starts.add(chunkStart);
             }
             chunkStart = chunkEnd;
+        }
+        java.util.concurrent.CompletableFuture<byte[]> next = covered.isEmpty() ? null : read(covered.get(0));
+        for (int i = 0; i < covered.size(); i++) {
+            byte[] bytes = await(next);
+            next = i + 1 < covered.size() ? read(covered.get(i + 1)) : null;
+            long start = starts.get(i);
+            int from = (int) Math.max(0, range.first() - start);
+            int to = (int) Math.min(bytes.length, range.last() - start + 1);
+            try {
+                sink.write(bytes, from, to - from);
+            } catch (IOException | RuntimeException e) {
+                if (next != null) next.cancel(false);
+                throw e;
+            }
+        }
+    }
+
+    private java.util.concurrent.CompletableFuture<byte[]> read(ChunkInfo chunk) {
+        java.util.concurrent.CompletableFuture<byte[]> f = new java.util.concurrent.CompletableFuture<>();
+        try {
+            readAhead.execute(() -> {
+                try {
+                    f.complete(store.read(chunk));
+                } catch (IOException | RuntimeException e) {
+                    f.completeExceptionally(e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            f.completeExceptionally(new IOException("read-ahead refused: " + e.getMessage(), e));
+        }
+        return f;
+    }
+
+    private static byte[] await(java.util.concurrent.CompletableFuture<byte[]> f) throws IOException {
+        try {
+            return f.get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) throw io;
+            throw new IOException("reading a chunk failed: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IOException("reading a chunk took longer than 60 s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while reading a chunk", e);
         }
     }
 }
