@@ -71,7 +71,9 @@ public final class GlintNode implements AutoCloseable {
         registerSelf(client);
 
         ChunkStore chunks = new ChunkStore(data.resolve("chunks"));
-        dataWorkers = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+        // hashing lanes and chunk writes share this pool; chunk writes block in fsync, so it has more
+        // threads than cores (bounded: 2 per core + 2)
+        dataWorkers = Executors.newFixedThreadPool(2 * Runtime.getRuntime().availableProcessors() + 2,
                 daemon("data-worker"));
         scheduler = Executors.newScheduledThreadPool(1, daemon("scheduler"));
         importTasks = new ThreadPoolExecutor(IMPORT_TASKS_MAX, IMPORT_TASKS_MAX, 60, TimeUnit.SECONDS,
