@@ -49,6 +49,9 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = LoggerFactory.getLogger(HttpDispatcher.class);
     private static final int PIPELINED_MAX = 64;
     private static final int REQUEST_ID_MAX_CHARS = 64;
+    /** Bounds of a lingering close: how long and how much of an unread body is drained. */
+    private static final long LINGER_MILLIS = 2_000;
+    private static final long LINGER_BYTES_MAX = 16L << 20;
 
     private final HttpOptions options;
     private final Router router;
@@ -62,6 +65,9 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private boolean discarding;
     /** an error was answered from the event loop before the body ended */
     private boolean responded;
+    /** the answer is out and the connection closes once the unread body is drained (bounded) */
+    private boolean lingering;
+    private long lingeredBytes;
     private Route.BodyMode mode;
     private Request pendingRequest;
     private Route.Handler pendingHandler;
@@ -181,6 +187,12 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private void onContent(HttpContent content) {
         boolean last = content instanceof LastHttpContent;
         if (discarding) {
+            if (lingering) {
+                lingeredBytes += content.content().readableBytes();
+                content.release();
+                if (last || lingeredBytes > LINGER_BYTES_MAX) ctx.close();
+                return;
+            }
             content.release();
             if (last) {
                 bodyDone = true;
@@ -325,6 +337,10 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private void afterResponse(boolean close) {
         if (close) {
             releasePipelined();
+            if (current != null && !bodyDone) {
+                lingeringClose();
+                return;
+            }
             ctx.channel().writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             return;
         }
@@ -339,6 +355,26 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
         // stopping at its head would leave its body in the queue, where nothing ever reads it
         while (!pipelined.isEmpty() && (current == null || !bodyDone)) process(pipelined.poll());
         if (current == null || !bodyDone) ctx.read();
+    }
+
+    /**
+     * Closes a connection whose request body was not read (an early error, an upload refused with
+     * 409 before its data): the answer is sent, our side of the socket is shut down, and the rest of
+     * the body is read and dropped for a bounded time and size before the socket closes. Closing at
+     * once, with unread bytes in the receive buffer, makes the kernel send a reset that can destroy
+     * the answer before the client has read it.
+     */
+    private void lingeringClose() {
+        discarding = true;
+        lingering = true;
+        io.netty.channel.Channel ch = ctx.channel();
+        ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+            if (ch instanceof io.netty.channel.socket.SocketChannel sc && ch.isActive()) sc.shutdownOutput();
+        });
+        ch.eventLoop().schedule(() -> {
+            ch.close();
+        }, LINGER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        ch.config().setAutoRead(true);
     }
 
     private void reset() {

@@ -25,7 +25,10 @@ class HttpTimeoutsTest {
         HttpOptions fast = new HttpOptions(d.bindHost(), 0, 1, 2, 8, d.maxInitialLineBytes(), d.maxHeaderBytes(),
                 d.jsonBodyMaxBytes(), d.streamBufferedMaxBytes(), 500, 500, 5_000, 1_000);
         Router r = new Router().add(HttpMethod.POST, "/v2/echo", Route.BodyMode.JSON,
-                req -> Response.bytes(HttpResponseStatus.OK, "text/plain", req.body()));
+                req -> Response.bytes(HttpResponseStatus.OK, "text/plain", req.body()))
+                .add(HttpMethod.PUT, "/v2/refuse", Route.BodyMode.STREAM, req -> {
+                    throw ApiException.conflict("refused before reading the body");
+                });
         server = new HttpServer(fast, r, new NoAuthAuthenticator("p"), p -> p);
     }
 
@@ -50,6 +53,23 @@ class HttpTimeoutsTest {
             String reply = readAll(s);
             assertTrue(reply.startsWith("HTTP/1.1 408"), reply);
             assertTrue(reply.contains("connection: close") || reply.contains("Connection: close"), reply);
+        }
+    }
+
+    @Test
+    void anAnswerSentBeforeTheBodyIsReadSurvivesTheRestOfTheBody() throws Exception {
+        // the server answers 409 at once; the client keeps sending its 8 MiB body, then reads:
+        // the answer must be there (an abrupt close would reset the connection and lose it)
+        byte[] piece = new byte[1 << 20];
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            OutputStream out = s.getOutputStream();
+            out.write(("PUT /v2/refuse HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                    + "Content-Length: " + (8 * piece.length) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            for (int i = 0; i < 8; i++) out.write(piece);
+            out.flush();
+            String reply = readAll(s);
+            assertTrue(reply.startsWith("HTTP/1.1 409"), reply);
+            assertTrue(reply.contains("refused before reading the body"), reply);
         }
     }
 
