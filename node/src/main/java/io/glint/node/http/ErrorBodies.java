@@ -40,7 +40,7 @@ public final class ErrorBodies {
             Map.entry(416, "The Range requested is not available."),
             Map.entry(431, "The request header fields were too large."),
             Map.entry(500, "The server has either erred or is incapable of performing the requested operation."),
-            Map.entry(501, "The server has not implemented the request method."),
+            Map.entry(501, "The server does not support the request method."),
             Map.entry(503, "The server is currently unavailable. Please try again at a later time."),
             Map.entry(507, "There is not enough space on the server to store the request."));
 

@@ -64,7 +64,7 @@ public final class Router {
                     Map.of("Allow", String.join(", ", allowed)));
         }
         if (!KNOWN_METHODS.contains(method.name())) {
-            throw new ApiException(HttpResponseStatus.NOT_IMPLEMENTED, "Method " + method.name() + " is not implemented.");
+            throw new ApiException(HttpResponseStatus.NOT_IMPLEMENTED, "Method " + method.name() + " is not supported by this server.");
         }
         throw ApiException.notFound("The resource could not be found.");
     }
