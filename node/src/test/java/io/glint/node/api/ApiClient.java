@@ -121,20 +121,8 @@ final class ApiClient {
 
     /** Any method, optional body (sent with Content-Length), extra header name/value pairs. */
     Resp send(String method, String path, String body, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(TIMEOUT)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
-        for (int i = 0; i < identity.size(); i += 2) b.header(identity.get(i), identity.get(i + 1));
-        for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
-        try {
-            HttpResponse<byte[]> r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-            return new Resp(r.statusCode(), r.headers(), r.body());
-        } catch (IOException e) {
-            throw new UncheckedIOException(method + " " + path, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
-        }
+        return exchange(method, path, body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8), headers);
     }
 
     /**
@@ -146,6 +134,11 @@ final class ApiClient {
         HttpRequest.BodyPublisher publisher = chunked
                 ? HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))
                 : HttpRequest.BodyPublishers.ofByteArray(body);
+        return exchange(method, path, publisher, headers);
+    }
+
+    /** Sends one request as this client's identity plus {@code headers} (name/value pairs). */
+    private Resp exchange(String method, String path, HttpRequest.BodyPublisher publisher, String... headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(TIMEOUT)
                 .method(method, publisher);
         for (int i = 0; i < identity.size(); i += 2) b.header(identity.get(i), identity.get(i + 1));

@@ -147,6 +147,21 @@ abstract class ApiTestBase {
     private static final long POLL_BOUND_MILLIS = 20_000;
 
     /** {@code PUT /v2/images/{id}/{route}} ("file" or "stage") of {@code data} as application/octet-stream. */
+    /** Formats that let an image take data. */
+    static final String FORMATS = ApiClient.json("disk_format", "raw", "container_format", "bare");
+
+    /** A new queued image of {@code who}, ready for data. */
+    String queued(ApiClient who) {
+        return create(who, FORMATS).get("id").asText();
+    }
+
+    /** A new image of {@code who}, made active by uploading {@code data} over HTTP. */
+    String active(ApiClient who, byte[] data) {
+        String id = queued(who);
+        putData(who, id, "file", data).expect(204);
+        return id;
+    }
+
     static ApiClient.Resp putData(ApiClient who, String id, String route, byte[] data, String... headers) {
         String[] all = new String[headers.length + 2];
         all[0] = "Content-Type";

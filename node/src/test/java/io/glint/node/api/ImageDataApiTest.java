@@ -35,7 +35,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * interrupted, slowed or dropped are written over a plain socket ({@link RawUpload}).
  */
 class ImageDataApiTest extends ApiTestBase {
-    private static final String FORMATS = json("disk_format", "raw", "container_format", "bare");
     /** Bigger than one 4 MiB chunk, so downloads and ranges cross a chunk boundary. */
     private static final int BIG_BYTES = ImageWriter.CHUNK_SIZE_DEFAULT_BYTES + 1_000_003;
     private static final int CAP_BYTES = 64 * 1024;
@@ -67,16 +66,6 @@ class ImageDataApiTest extends ApiTestBase {
 
     private static String file(String id) {
         return "/v2/images/" + id + "/file";
-    }
-
-    private String queued(ApiClient who) {
-        return create(who, FORMATS).get("id").asText();
-    }
-
-    private String active(ApiClient who, byte[] data) {
-        String id = queued(who);
-        putData(who, id, "file", data).expect(204);
-        return id;
     }
 
     /** One public image of BIG_BYTES uploaded once for the download tests. */

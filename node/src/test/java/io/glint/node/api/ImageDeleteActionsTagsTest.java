@@ -50,10 +50,10 @@ class ImageDeleteActionsTagsTest extends ApiTestBase {
     @Test
     @DisplayName("API-067: delete works in active and deactivated status")
     void api067_deleteWithData() {
-        String a = activeImage(admin, json("disk_format", "raw", "container_format", "bare"));
+        String a = activeImage(admin, FORMATS);
         admin.delete("/v2/images/" + a).expect(204);
         admin.get("/v2/images/" + a).expect(404);
-        String d = activeImage(admin, json("disk_format", "raw", "container_format", "bare"));
+        String d = activeImage(admin, FORMATS);
         action(admin, d, "deactivate").expect(204);
         admin.delete("/v2/images/" + d).expect(204);
         admin.get("/v2/images/" + d).expect(404);
@@ -92,7 +92,7 @@ class ImageDeleteActionsTagsTest extends ApiTestBase {
     void api101_deactivateReactivate() {
         String owner = project("o");
         ApiClient o = admin.member(owner);
-        String queued = create(o, json("disk_format", "raw", "container_format", "bare")).get("id").asText();
+        String queued = create(o, FORMATS).get("id").asText();
         action(o, queued, "deactivate").expect(403);
         action(o, queued, "reactivate").expect(403);
         assertEquals("queued", o.show(queued).get("status").asText());
@@ -157,7 +157,7 @@ class ImageDeleteActionsTagsTest extends ApiTestBase {
         admin.member(project("x")).delete("/v2/images/" + id + "/tags/b").expect(403);
         o.delete("/v2/images/" + uuid() + "/tags/b").expect(404);
         // tags are patchable in any visible status
-        String active = activeImage(o, json("disk_format", "raw", "container_format", "bare"));
+        String active = activeImage(o, FORMATS);
         action(o, active, "deactivate").expect(204);
         putTag(o, active, "late").expect(204);
         o.delete("/v2/images/" + active + "/tags/late").expect(204);

@@ -43,7 +43,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * test checks the import lock, downloads and deletes.
  */
 class ImageImportApiTest extends ApiTestBase {
-    private static final String FORMATS = json("disk_format", "raw", "container_format", "bare");
     private static final long SOURCE_HOLD_MAX_SECONDS = 30;
 
     @TempDir
@@ -164,19 +163,9 @@ class ImageImportApiTest extends ApiTestBase {
         return who.post("/v2/images/" + id + "/import", body, headers);
     }
 
-    private String queued(ApiClient who) {
-        return create(who, FORMATS).get("id").asText();
-    }
-
     private String staged(ApiClient who, byte[] data) {
         String id = queued(who);
         putData(who, id, "stage", data).expect(204);
-        return id;
-    }
-
-    private String active(ApiClient who, byte[] data) {
-        String id = queued(who);
-        putData(who, id, "file", data).expect(204);
         return id;
     }
 
