@@ -10,7 +10,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -218,7 +217,7 @@ public final class NodeBench {
         Path source = rawDir.resolve("dd-source.bin");
         Path target = rawDir.resolve("dd-target.bin");
         try {
-            try (InputStream in = new PrngInputStream(seed, sizeBytes);
+            try (InputStream in = new ImageBytes(seed, sizeBytes).stream();
                  FileChannel out = FileChannel.open(source, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                          StandardOpenOption.TRUNCATE_EXISTING)) {
                 byte[] buf = new byte[4 * (int) MIB];
@@ -292,15 +291,10 @@ public final class NodeBench {
     private double[] imageRoundTrip(Server s, String label, long sizeBytes, long seed, String md5) throws Exception {
         String id = createImage(s, "bench-data-" + label.replace(' ', '-'));
         flush();
-        long t0 = System.nanoTime();
-        HttpResponse<String> put = s.http().send(request(s, "/v2/images/" + id + "/file")
-                .timeout(DATA_TIMEOUT)
-                .header("Content-Type", "application/octet-stream")
-                .PUT(HttpRequest.BodyPublishers.fromPublisher(
-                        HttpRequest.BodyPublishers.ofInputStream(() -> new PrngInputStream(seed, sizeBytes)), sizeBytes))
-                .build(), HttpResponse.BodyHandlers.ofString());
-        long uploadNanos = System.nanoTime() - t0;
-        if (put.statusCode() != 204) throw new IOException("upload answered " + put.statusCode() + ": " + put.body());
+        ImageBytes bytes = new ImageBytes(seed, sizeBytes);
+        RawTransfer.Answer put = RawTransfer.upload(s.base(), "/v2/images/" + id + "/file", TOKEN, bytes, DATA_TIMEOUT);
+        long uploadNanos = put.elapsedNanos();
+        if (put.status() != 204) throw new IOException("upload answered " + put.status() + ": " + put.body());
         double up = sizeBytes / MB / (uploadNanos / 1e9);
 
         JsonNode image = getJson(s, "/v2/images/" + id);
@@ -313,9 +307,10 @@ public final class NodeBench {
         }
 
         flush();
-        Transfer down = download(s, id, seed, sizeBytes);
-        if (down.bytes() != sizeBytes || down.firstMismatchOffset() >= 0) {
-            throw new IOException("download gave " + down.bytes() + " bytes, first differing at offset "
+        RawTransfer.Answer down = RawTransfer.download(s.base(), "/v2/images/" + id + "/file", TOKEN, bytes, DATA_TIMEOUT);
+        if (down.status() != 200) throw new IOException("download answered " + down.status() + ": " + down.body());
+        if (down.bodyBytes() != sizeBytes || down.firstMismatchOffset() >= 0) {
+            throw new IOException("download gave " + down.bodyBytes() + " bytes, first differing at offset "
                     + down.firstMismatchOffset() + "; expected the " + sizeBytes + " uploaded bytes");
         }
         double dl = sizeBytes / MB / (down.elapsedNanos() / 1e9);
@@ -339,91 +334,9 @@ public final class NodeBench {
         }
     }
 
-    /** A download's byte count, the offset of the first byte that differs from the generator (-1: none), and its time. */
-    record Transfer(long bytes, long firstMismatchOffset, long elapsedNanos) {}
-
-    /**
-     * GET .../file, counting every byte and comparing it with the generator's stream as it arrives:
-     * byte-exact, and far cheaper than hashing on the client (MD5 in Java runs at a few hundred MB/s
-     * on this kind of machine and would cap both servers' figures). The body goes straight to a
-     * {@link VerifyingSubscriber} rather than through an InputStream, which costs the client less.
-     * Bounded by {@link #DATA_TIMEOUT} through a worker thread.
-     */
-    private Transfer download(Server s, String id, long seed, long sizeBytes) throws Exception {
-        ExecutorService worker = Executors.newSingleThreadExecutor(daemon("download"));
-        try {
-            Future<Transfer> f = worker.submit(() -> {
-                VerifyingSubscriber body = new VerifyingSubscriber(seed, sizeBytes);
-                long t0 = System.nanoTime();
-                HttpResponse<Void> r = s.http().send(request(s, "/v2/images/" + id + "/file").timeout(DATA_TIMEOUT).GET().build(),
-                        info -> HttpResponse.BodySubscribers.fromSubscriber(body, b -> null));
-                long elapsed = System.nanoTime() - t0;
-                if (r.statusCode() != 200) throw new IOException("download answered " + r.statusCode());
-                return new Transfer(body.bytes, body.firstMismatchOffset, elapsed);
-            });
-            try {
-                return f.get(DATA_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException e) {
-                f.cancel(true);
-                throw new IOException("download did not finish within " + DATA_TIMEOUT.toMinutes() + " min");
-            }
-        } finally {
-            worker.shutdownNow();
-        }
-    }
-
-    /** Counts a response body and compares it with the generator's bytes; demand is one buffer list at a time. */
-    static final class VerifyingSubscriber implements java.util.concurrent.Flow.Subscriber<List<ByteBuffer>> {
-        private final PrngInputStream expected;
-        private byte[] got = new byte[64 * 1024];
-        private byte[] want = new byte[64 * 1024];
-        private java.util.concurrent.Flow.Subscription subscription;
-        long bytes;
-        long firstMismatchOffset = -1;
-
-        VerifyingSubscriber(long seed, long sizeBytes) {
-            this.expected = new PrngInputStream(seed, sizeBytes);
-        }
-
-        @Override
-        public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
-            subscription = s;
-            s.request(1);
-        }
-
-        @Override
-        public void onNext(List<ByteBuffer> buffers) {
-            for (ByteBuffer b : buffers) {
-                int n = b.remaining();
-                if (got.length < n) {
-                    got = new byte[n];
-                    want = new byte[n];
-                }
-                b.get(got, 0, n);
-                int m = expected.read(want, 0, n);
-                if (firstMismatchOffset < 0) {
-                    int at = Arrays.mismatch(got, 0, n, want, 0, Math.max(0, m));
-                    if (at >= 0) firstMismatchOffset = bytes + at;
-                }
-                bytes += n;
-            }
-            subscription.request(1);
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            // send() rethrows it
-        }
-
-        @Override
-        public void onComplete() {
-            // send() returns
-        }
-    }
-
     private static String md5Of(long seed, long sizeBytes) throws IOException {
         MessageDigest md5 = md5();
-        try (InputStream in = new PrngInputStream(seed, sizeBytes)) {
+        try (InputStream in = new ImageBytes(seed, sizeBytes).stream()) {
             byte[] buf = new byte[(int) MIB];
             int n;
             while ((n = in.read(buf)) > 0) md5.update(buf, 0, n);
@@ -758,60 +671,6 @@ public final class NodeBench {
     }
 
     // ---------------------------------------------------------------- helpers with their own state
-
-    /**
-     * A bounded stream of SplitMix64 output. Content-addressed chunk stores dedup repeated chunks,
-     * so image bytes must not repeat; SplitMix64 has period 2^64 and runs at GB/s, so the generator
-     * is not what limits an upload. Bytes depend only on (seed, position), never on read sizes.
-     */
-    static final class PrngInputStream extends InputStream {
-        private static final int BLOCK_BYTES = 64 * 1024;
-        private final long lengthBytes;
-        private final byte[] block = new byte[BLOCK_BYTES];
-        private final ByteBuffer blockView = ByteBuffer.wrap(block).order(ByteOrder.LITTLE_ENDIAN);
-        private long state;
-        private long positionBytes;
-        private int blockPos = BLOCK_BYTES;
-
-        PrngInputStream(long seed, long lengthBytes) {
-            this.state = seed;
-            this.lengthBytes = lengthBytes;
-        }
-
-        @Override
-        public int read() {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) {
-            if (len == 0) return 0;
-            if (positionBytes >= lengthBytes) return -1;
-            int n = (int) Math.min(len, lengthBytes - positionBytes);
-            int done = 0;
-            while (done < n) {
-                if (blockPos == BLOCK_BYTES) refill();
-                int k = Math.min(n - done, BLOCK_BYTES - blockPos);
-                System.arraycopy(block, blockPos, b, off + done, k);
-                blockPos += k;
-                done += k;
-            }
-            positionBytes += n;
-            return n;
-        }
-
-        private void refill() {
-            for (int i = 0; i < BLOCK_BYTES; i += 8) {
-                state += 0x9E3779B97F4A7C15L;
-                long z = state;
-                z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-                z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-                blockView.putLong(i, z ^ (z >>> 31));
-            }
-            blockPos = 0;
-        }
-    }
 
     /**
      * Samples each server's memory every {@link #SAMPLE_PERIOD_MILLIS}: the sum of VmRSS (and of PSS,

@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32C;
 
 /**
  * Content-addressed chunk files on one local volume (DESIGN §4).
@@ -70,8 +71,31 @@ public class ChunkStore {
     private final AtomicLong dedupHits = new AtomicLong();
     private final AtomicLong corruptFound = new AtomicLong();
 
+    /** How chunk files are written. */
+    public enum WriteMode {
+        /** O_DIRECT where the volume's file system allows it (probed at open), else buffered. */
+        AUTO,
+        /** Through the page cache, then forced. */
+        BUFFERED
+    }
+
+    /**
+     * Alignment of O_DIRECT writes on this volume, or 0 when chunks are written through the page
+     * cache. Direct writes skip the page cache: on the VMs these nodes run on, filling the page
+     * cache costs about 1.3 s of kernel CPU per GiB against 0.25 s for the same bytes written
+     * direct, and that CPU is what the upload's hashing needs.
+     */
+    private final int directAlignment;
+    /** Per data thread: an aligned buffer that a chunk is copied into for a direct write. */
+    private final ThreadLocal<ByteBuffer> directBuffers = new ThreadLocal<>();
+
     /** Opens (creating if needed) the store on {@code volume} and clears what a crash left in tmp/. */
     public ChunkStore(Path volume) throws IOException {
+        this(volume, WriteMode.AUTO);
+    }
+
+    /** As {@link #ChunkStore(Path)}, writing chunks as {@code mode} says. */
+    public ChunkStore(Path volume, WriteMode mode) throws IOException {
         this.volume = volume.toAbsolutePath();
         this.chunksDir = this.volume.resolve("chunks");
         this.tmpDir = this.volume.resolve("tmp");
@@ -82,6 +106,58 @@ public class ChunkStore {
         int cleared = clearTmp();
         if (cleared > 0) log.info("volume {}: removed {} unfinished chunk file(s) from tmp/", this.volume, cleared);
         fsyncDirectory(this.volume);
+        this.directAlignment = mode == WriteMode.AUTO ? probeDirectWrites(tmpDir) : 0;
+        log.info("volume {}: chunk files are written {}", this.volume,
+                directAlignment > 0 ? "direct (O_DIRECT, " + directAlignment + "-byte alignment)" : "through the page cache");
+    }
+
+    /**
+     * The alignment direct writes need on the file system of {@code dir} (at least 4096 and a
+     * multiple of its block size), or 0 if a direct write of one aligned block fails there (tmpfs,
+     * for one, refuses O_DIRECT).
+     */
+    private static int probeDirectWrites(Path dir) {
+        Path probe = dir.resolve("direct-io-probe.tmp");
+        try {
+            long block = Files.getFileStore(dir).getBlockSize();
+            int alignment = (int) Math.max(4096, block);
+            if (alignment % block != 0 || alignment > 1 << 20) return 0;
+            ByteBuffer one = ByteBuffer.allocateDirect(2 * alignment).alignedSlice(alignment).limit(alignment);
+            try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+                ch.write(one);
+                ch.force(true);
+            }
+            return alignment;
+        } catch (IOException | UnsupportedOperationException e) {
+            log.info("direct writes are not available in {}: {}", dir, e.toString());
+            return 0;
+        } finally {
+            try {
+                Files.deleteIfExists(probe);
+            } catch (IOException ignored) {
+                // clearTmp removes it at the next open
+            }
+        }
+    }
+
+    /** True when chunks are written with O_DIRECT. */
+    public boolean writesDirect() {
+        return directAlignment > 0;
+    }
+
+    /** The alignment a buffer needs for a direct {@link #read(ChunkInfo, ByteBuffer)}; 0: reads are buffered. */
+    public int directAlignment() {
+        return directAlignment;
+    }
+
+    /** The room a direct read of a chunk of {@code lengthBytes} needs in its buffer (whole blocks). */
+    public int directReadBytes(int lengthBytes) {
+        return directAlignment == 0 ? lengthBytes : roundUp(lengthBytes, directAlignment);
+    }
+
+    private static int roundUp(int length, int alignment) {
+        return (int) ((length + (long) alignment - 1) / alignment * alignment);
     }
 
     public Path volume() {
@@ -150,9 +226,13 @@ public class ChunkStore {
         try {
             ensureDirectory(target.getParent());
             tmp = Files.createTempFile(tmpDir, id.substring(0, 16) + ".", ".tmp");
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                writeFully(channel, ByteBuffer.wrap(bytes, offset, length));
-                channel.force(true);
+            if (directAlignment > 0) {
+                writeDirect(tmp, bytes, offset, length);
+            } else {
+                try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                    writeFully(channel, ByteBuffer.wrap(bytes, offset, length));
+                    channel.force(true);
+                }
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             placed = true;
@@ -164,6 +244,29 @@ public class ChunkStore {
         }
         chunksWritten.incrementAndGet();
         bytesWritten.addAndGet(length);
+    }
+
+    /**
+     * Writes the chunk with O_DIRECT from this thread's aligned buffer: the length is rounded up
+     * to the alignment with zeros, then the file is cut back to the chunk's length and forced
+     * (which also makes its size and blocks durable).
+     */
+    private void writeDirect(Path tmp, byte[] bytes, int offset, int length) throws IOException {
+        int padded = roundUp(length, directAlignment);
+        ByteBuffer buf = directBuffers.get();
+        if (buf == null || buf.capacity() < padded) {
+            buf = ByteBuffer.allocateDirect(padded + directAlignment).alignedSlice(directAlignment);
+            directBuffers.set(buf);
+        }
+        buf.clear();
+        buf.put(bytes, offset, length);
+        while (buf.position() < padded) buf.put((byte) 0);
+        buf.flip();
+        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+            writeFully(channel, buf);
+            if (padded != length) channel.truncate(length);
+            channel.force(true);
+        }
     }
 
     private static void awaitOtherWriter(CompletableFuture<Void> other, String id) throws IOException {
@@ -249,34 +352,67 @@ public class ChunkStore {
      * @throws ChunkCorruptException wrong length or CRC32C
      */
     public int read(ChunkInfo info, byte[] dest) throws IOException {
+        if (dest.length < info.lengthBytes()) {
+            throw new IllegalArgumentException("buffer of " + dest.length + " bytes for a chunk of " + info.lengthBytes());
+        }
+        read(info, ByteBuffer.wrap(dest));
+        return info.lengthBytes();
+    }
+
+    /**
+     * Reads the chunk into {@code dest} from its position (a direct buffer spares the JDK's copy
+     * through a temporary one), checks its length and CRC32C, and leaves {@code dest}'s position
+     * just past the chunk. A chunk that fails is quarantined before the exception is thrown. When
+     * this store writes direct and {@code dest} is a direct buffer aligned at its position with
+     * {@link #directReadBytes} free, the read bypasses the page cache too (chunks written direct
+     * are not in it, and reading a 4 MiB file through it starts with small read-ahead).
+     *
+     * @throws ChunkMissingException not on this volume
+     * @throws ChunkCorruptException wrong length or CRC32C
+     */
+    public void read(ChunkInfo info, ByteBuffer dest) throws IOException {
         String id = ChunkIds.require(info.id());
         int length = info.lengthBytes();
-        if (dest.length < length) {
-            throw new IllegalArgumentException("buffer of " + dest.length + " bytes for a chunk of " + length);
+        if (dest.remaining() < length) {
+            throw new IllegalArgumentException("buffer with " + dest.remaining() + " bytes free for a chunk of " + length);
         }
+        int start = dest.position();
+        int padded = directAlignment == 0 ? length : roundUp(length, directAlignment);
+        boolean direct = directAlignment > 0 && dest.isDirect() && dest.remaining() >= padded
+                && dest.alignmentOffset(start, directAlignment) == 0;
+        // A direct read asks for whole blocks; the file's end cuts it short at the chunk's length.
+        ByteBuffer window = dest.slice(start, direct ? padded : length);
         String problem;
-        try (FileChannel channel = FileChannel.open(pathOf(id), StandardOpenOption.READ)) {
+        try (FileChannel channel = direct
+                ? FileChannel.open(pathOf(id), StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT)
+                : FileChannel.open(pathOf(id), StandardOpenOption.READ)) {
             long sizeBytes = channel.size();
             if (sizeBytes != length) {
                 problem = "has " + sizeBytes + " bytes, the manifest says " + length;
-            } else if (readFully(channel, dest, length) != length) {
+            } else if (readAtLeast(channel, window, length) != length) {
                 problem = "ended before " + length + " bytes";
             } else {
-                int crc = ChunkIds.crc32c(dest, 0, length);
-                problem = crc == info.crc32c() ? null
-                        : String.format("has CRC32C %08x, the manifest says %08x", crc, info.crc32c());
+                CRC32C crc = new CRC32C();
+                crc.update(window.flip().limit(length));
+                int value = (int) crc.getValue();
+                problem = value == info.crc32c() ? null
+                        : String.format("has CRC32C %08x, the manifest says %08x", value, info.crc32c());
             }
         } catch (NoSuchFileException e) {
             throw new ChunkMissingException(id);
         }
         if (problem != null) throw corrupt(id, problem);
-        return length;
+        dest.position(start + length);
     }
 
-    private static int readFully(FileChannel channel, byte[] dest, int length) throws IOException {
-        ByteBuffer buf = ByteBuffer.wrap(dest, 0, length);
+    /**
+     * Reads until {@code want} bytes are in {@code buf} or the file ends; returns the bytes read. A
+     * direct read asks for whole blocks and gets the file's tail short, so it stops at {@code want}
+     * instead of asking again at an unaligned position.
+     */
+    private static int readAtLeast(FileChannel channel, ByteBuffer buf, int want) throws IOException {
         int stalled = 0;
-        while (buf.hasRemaining()) {
+        while (buf.position() < want) {
             int n = channel.read(buf);
             if (n < 0) break;
             if (n > 0) {

@@ -1,5 +1,6 @@
 package io.glint.node.http;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -32,6 +33,28 @@ final class ChannelBodySink implements BodySink {
     @Override
     public void write(byte[] bytes, int offset, int length) throws IOException {
         if (length == 0) return;
+        awaitWritable();
+        channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes, offset, length)));
+    }
+
+    @Override
+    public void write(ByteBuf buffer) throws IOException {
+        try {
+            if (!buffer.isReadable()) {
+                buffer.release();
+                return;
+            }
+            awaitWritable();
+        } catch (IOException | RuntimeException e) {
+            buffer.release();
+            throw e;
+        }
+        // The channel releases the buffer once written, or when the write fails.
+        channel.writeAndFlush(new DefaultHttpContent(buffer));
+    }
+
+    /** Waits (bounded) until the channel is writable; throws if the client left or stalled. */
+    private void awaitWritable() throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(stallTimeoutMillis);
         synchronized (writable) {
             while (!channel.isWritable()) {
@@ -47,6 +70,5 @@ final class ChannelBodySink implements BodySink {
             }
         }
         if (!channel.isActive()) throw new IOException("the client closed the connection");
-        channel.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes, offset, length)));
     }
 }

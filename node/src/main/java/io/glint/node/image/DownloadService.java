@@ -9,9 +9,18 @@ import io.glint.registry.model.ChunkManifest;
 import io.glint.registry.model.Result;
 import io.glint.registry.query.Query;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -21,14 +30,22 @@ import java.util.concurrent.TimeoutException;
  * before any of its bytes is sent. A chunk that is missing or fails its check ends the stream with
  * an IOException, and the HTTP layer aborts the connection: a client never receives a complete
  * response with wrong bytes. The API layer has already decided visibility and the deactivated
- * rule; this class only moves bytes. With a read-ahead executor the next chunk is read and
- * verified while the current one is sent; memory per download is then at most two chunks.
+ * rule; this class only moves bytes. With a read-ahead executor the next chunks are read and
+ * verified while the current one is sent; memory per download is then at most
+ * {@link #READ_AHEAD_CHUNKS} + 1 chunks.
  */
 public final class DownloadService {
+    /**
+     * Chunks read and verified ahead of the one being sent. Direct reads of 4 MiB each wait on the
+     * device one at a time; three in flight keep the disk busy while the socket drains, and bound a
+     * download's memory to four chunks.
+     */
+    static final int READ_AHEAD_CHUNKS = 3;
+
     private final RegistryClient registry;
     private final ChunkStore store;
     private final long registryTimeoutMillis;
-    private final java.util.concurrent.Executor readAhead;
+    private final Executor readAhead;
 
     public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis) {
         this(registry, store, registryTimeoutMillis, Runnable::run);
@@ -36,7 +53,7 @@ public final class DownloadService {
 
     /** @param readAhead where the next chunk is read and verified while the current one is sent */
     public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis,
-                           java.util.concurrent.Executor readAhead) {
+                           Executor readAhead) {
         this.registry = registry;
         this.store = store;
         this.registryTimeoutMillis = registryTimeoutMillis;
@@ -97,12 +114,13 @@ public final class DownloadService {
 
     /**
      * Writes bytes [first, last] of the image: only the chunks the range touches, each verified
-     * before any of its bytes is sent. Each chunk gets its own array, handed to the sink without a
-     * copy (the sink may hold it until it is on the wire); the next one is read meanwhile.
+     * before any of its bytes is sent. Each chunk is read into its own direct buffer, checked there
+     * and handed to the sink, which sends it to the socket without another copy and releases it;
+     * the next ones are read meanwhile, so a download holds at most READ_AHEAD_CHUNKS + 1 chunks it has not handed on.
      */
     private void send(List<ChunkInfo> chunks, ByteRange range, BodySink sink) throws IOException {
-        List<ChunkInfo> covered = new java.util.ArrayList<>();
-        List<Long> starts = new java.util.ArrayList<>();
+        List<ChunkInfo> covered = new ArrayList<>();
+        List<Long> starts = new ArrayList<>();
         long chunkStart = 0;
         for (ChunkInfo chunk : chunks) {
             long chunkEnd = chunkStart + chunk.lengthBytes(); // exclusive
@@ -113,39 +131,64 @@ public final class DownloadService {
             }
             chunkStart = chunkEnd;
         }
-        java.util.concurrent.CompletableFuture<byte[]> next = covered.isEmpty() ? null : read(covered.get(0));
-        for (int i = 0; i < covered.size(); i++) {
-            byte[] bytes = await(next);
-            next = i + 1 < covered.size() ? read(covered.get(i + 1)) : null;
-            long start = starts.get(i);
-            int from = (int) Math.max(0, range.first() - start);
-            int to = (int) Math.min(bytes.length, range.last() - start + 1);
-            try {
-                sink.write(bytes, from, to - from);
-            } catch (IOException | RuntimeException e) {
-                if (next != null) next.cancel(false);
-                throw e;
+        ArrayDeque<CompletableFuture<ByteBuf>> ahead = new ArrayDeque<>(READ_AHEAD_CHUNKS);
+        int requested = 0;
+        try {
+            for (int i = 0; i < covered.size(); i++) {
+                while (requested < covered.size() && requested < i + READ_AHEAD_CHUNKS) {
+                    ahead.add(read(covered.get(requested++)));
+                }
+                ByteBuf bytes = await(ahead.poll());
+                long start = starts.get(i);
+                int base = bytes.readerIndex();
+                int from = (int) Math.max(0, range.first() - start);
+                int to = (int) Math.min(bytes.readableBytes(), range.last() - start + 1);
+                bytes.setIndex(base + from, base + to);
+                sink.write(bytes);
             }
+        } catch (IOException | RuntimeException e) {
+            for (CompletableFuture<ByteBuf> f : ahead) discard(f);
+            throw e;
         }
     }
 
-    private java.util.concurrent.CompletableFuture<byte[]> read(ChunkInfo chunk) {
-        java.util.concurrent.CompletableFuture<byte[]> f = new java.util.concurrent.CompletableFuture<>();
+    /** Reads and verifies one chunk on the read-ahead executor into a buffer the caller owns. */
+    private CompletableFuture<ByteBuf> read(ChunkInfo chunk) {
+        CompletableFuture<ByteBuf> f = new CompletableFuture<>();
         try {
             readAhead.execute(() -> {
+                if (f.isDone()) return; // cancelled before it ran
+                // Room for a direct (page-cache-free) read: whole blocks, from an aligned address.
+                int length = chunk.lengthBytes();
+                int alignment = store.directAlignment();
+                int capacity = store.directReadBytes(length) + alignment;
+                ByteBuf buf = ByteBufAllocator.DEFAULT.directBuffer(capacity, capacity);
                 try {
-                    f.complete(store.read(chunk));
+                    ByteBuffer room = buf.nioBuffer(0, capacity);
+                    int at = alignment == 0 ? 0 : (alignment - room.alignmentOffset(0, alignment)) % alignment;
+                    store.read(chunk, room.position(at));
+                    buf.setIndex(at, at + length);
                 } catch (IOException | RuntimeException e) {
+                    buf.release();
                     f.completeExceptionally(e);
+                    return;
                 }
+                if (!f.complete(buf)) buf.release(); // the download gave up on it meanwhile
             });
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        } catch (RejectedExecutionException e) {
             f.completeExceptionally(new IOException("read-ahead refused: " + e.getMessage(), e));
         }
         return f;
     }
 
-    private static byte[] await(java.util.concurrent.CompletableFuture<byte[]> f) throws IOException {
+    /** Gives up on a read-ahead: its buffer, if it arrived or arrives, is released. */
+    private static void discard(CompletableFuture<ByteBuf> f) {
+        if (f == null) return;
+        f.cancel(false);
+        f.thenAccept(ByteBuf::release);
+    }
+
+    private static ByteBuf await(CompletableFuture<ByteBuf> f) throws IOException {
         try {
             return f.get(60, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

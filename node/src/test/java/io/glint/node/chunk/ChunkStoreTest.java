@@ -62,6 +62,51 @@ class ChunkStoreTest {
         assertEquals(List.of(), files(volume.resolve("tmp")));
     }
 
+    /**
+     * Both write modes store exactly the chunk's bytes, whatever its length relative to the
+     * direct-I/O alignment (a direct write pads to whole blocks and cuts the file back), and a read
+     * into an aligned direct buffer (the download path), into an unaligned one and into an array all
+     * return them; a flipped byte is caught on the direct-read path too.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(ChunkStore.WriteMode.class)
+    void everyWriteModeStoresExactBytesAndDirectReadsCheckThem(ChunkStore.WriteMode mode) throws IOException {
+        ChunkStore store = new ChunkStore(volume, mode);
+        if (mode == ChunkStore.WriteMode.BUFFERED) assertFalse(store.writesDirect());
+        int[] lengths = {1, 4095, 4096, 4097, 65_536, 1_000_003};
+        List<ChunkInfo> infos = new ArrayList<>();
+        for (int i = 0; i < lengths.length; i++) {
+            byte[] data = bytes(lengths[i], 40 + i);
+            ChunkInfo info = ChunkIds.describe(data, 0, data.length);
+            assertTrue(store.put(info, data, 0));
+            assertEquals(lengths[i], Files.size(store.pathOf(info.id())), "file length of a " + lengths[i] + "-byte chunk");
+            assertArrayEquals(data, store.read(info));
+            assertTrue(store.verifySha256(info.id()));
+            int align = Math.max(store.directAlignment(), 1);
+            ByteBuffer aligned = ByteBuffer.allocateDirect(store.directReadBytes(lengths[i]) + 2 * align);
+            int at = (align - aligned.alignmentOffset(0, align)) % align;
+            store.read(info, aligned.position(at));
+            assertEquals(at + lengths[i], aligned.position());
+            assertEquals(ByteBuffer.wrap(data), aligned.flip().position(at));
+            ByteBuffer unaligned = ByteBuffer.allocateDirect(lengths[i] + 8);
+            store.read(info, unaligned.position(3));
+            assertEquals(ByteBuffer.wrap(data), unaligned.flip().position(3));
+            infos.add(info);
+        }
+        assertEquals(List.of(), files(volume.resolve("tmp")));
+
+        ChunkInfo victim = infos.get(3);
+        Path file = store.pathOf(victim.id());
+        byte[] onDisk = Files.readAllBytes(file);
+        onDisk[onDisk.length - 1] ^= 0x01;
+        Files.write(file, onDisk);
+        int align = Math.max(store.directAlignment(), 1);
+        ByteBuffer aligned = ByteBuffer.allocateDirect(store.directReadBytes(victim.lengthBytes()) + 2 * align);
+        int at = (align - aligned.alignmentOffset(0, align)) % align;
+        assertThrows(ChunkCorruptException.class, () -> store.read(victim, aligned.position(at)));
+        assertFalse(store.has(victim.id()), "a corrupt chunk is quarantined");
+    }
+
     @Test
     void putFromAnOffsetStoresOnlyThoseBytes() throws IOException {
         ChunkStore store = new ChunkStore(volume);
