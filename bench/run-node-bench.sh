@@ -3,6 +3,7 @@
 #
 #   bench/run-node-bench.sh            the full run: 100 MiB and 1 GiB images, lists at 10,000 images
 #   bench/run-node-bench.sh --quick    a short development run: 10 MiB and 100 MiB, lists at 1,000 images
+#   bench/run-node-bench.sh --data-only  only the image data phases (upload, download, raw disk) and memory
 #
 # Builds the bench (and, through bin/glint, the node), starts a fresh Glint node and a fresh
 # reference Glance (Debian glance-api 25, /work/shared/tools/reference-glance-start.sh) on
@@ -25,9 +26,10 @@ die() { echo "node-bench: $*" >&2; exit 2; }
 MODE=()
 for arg in "$@"; do
   case "$arg" in
-    --quick) MODE=(--quick) ;;
+    --quick) MODE+=(--quick) ;;
+    --data-only) MODE+=(--data-only) ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die "unknown argument $arg (usage: bench/run-node-bench.sh [--quick])" ;;
+    *) die "unknown argument $arg (usage: bench/run-node-bench.sh [--quick] [--data-only])" ;;
   esac
 done
 

@@ -61,19 +61,26 @@ public final class NodeBench {
     static final int CONSECUTIVE_FAILURES_MAX = 50;
     static final int WARMUP_REQUESTS = 5;
     static final int FILL_CLIENTS = 16;
+    static final int WARMUP_ROUNDS = 3;
 
     /** What one run does; {@link #full()} is the benchmark, {@link #quick()} a short development run. */
     record Settings(String label, long warmupImageBytes, long smallImageBytes, long largeImageBytes, int listImages,
                     Duration createPhaseMax, int createsPerPhaseMax, int list25Requests, int list1000Requests,
-                    Duration listPhaseMax, Duration fillMax, Duration runMax) {
+                    Duration listPhaseMax, Duration fillMax, Duration runMax, boolean dataOnly) {
         static Settings full() {
-            return new Settings("full", 32 * MIB, 100 * MIB, 1024 * MIB, 10_000, Duration.ofSeconds(15), 20_000, 200, 40,
-                    Duration.ofMinutes(3), Duration.ofMinutes(40), Duration.ofMinutes(120));
+            return new Settings("full", 64 * MIB, 100 * MIB, 1024 * MIB, 10_000, Duration.ofSeconds(15), 20_000, 200, 40,
+                    Duration.ofMinutes(3), Duration.ofMinutes(40), Duration.ofMinutes(120), false);
         }
 
         static Settings quick() {
             return new Settings("quick", 8 * MIB, 10 * MIB, 100 * MIB, 1_000, Duration.ofSeconds(4), 2_000, 50, 10,
-                    Duration.ofSeconds(40), Duration.ofMinutes(5), Duration.ofMinutes(20));
+                    Duration.ofSeconds(40), Duration.ofMinutes(5), Duration.ofMinutes(20), false);
+        }
+
+        Settings withDataOnly(boolean only) {
+            return new Settings(label + (only ? ", data phases only" : ""), warmupImageBytes, smallImageBytes,
+                    largeImageBytes, listImages, createPhaseMax, createsPerPhaseMax, list25Requests, list1000Requests,
+                    listPhaseMax, fillMax, runMax, only);
         }
     }
 
@@ -99,15 +106,17 @@ public final class NodeBench {
     public static void main(String[] args) throws Exception {
         Map<String, String> opts = new HashMap<>();
         boolean quick = false;
+        boolean dataOnly = false;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--quick")) quick = true;
+            else if (args[i].equals("--data-only")) dataOnly = true;
             else if (args[i].startsWith("--") && i + 1 < args.length) opts.put(args[i].substring(2), args[++i]);
             else usage("unknown argument " + args[i]);
         }
         for (String k : List.of("glint-url", "glint-pid", "glance-url", "glance-pid", "raw-dir")) {
             if (!opts.containsKey(k)) usage("--" + k + " is required");
         }
-        Settings settings = quick ? Settings.quick() : Settings.full();
+        Settings settings = (quick ? Settings.quick() : Settings.full()).withDataOnly(dataOnly);
         Server glint = server("Glint", opts.get("glint-url"), opts.get("glint-pid"));
         Server glance = server("Glance", opts.get("glance-url"), opts.get("glance-pid"));
         startWatchdog(settings.runMax());
@@ -159,9 +168,11 @@ public final class NodeBench {
         try (MemorySampler memory = new MemorySampler(Map.of(glint.name(), glint.pid(), glance.name(), glance.pid()))) {
             memory.start();
             dataPhases();
-            fillPhase();
-            listPhases();
-            createPhases();
+            if (!settings.dataOnly()) {
+                fillPhase();
+                listPhases();
+                createPhases();
+            }
             memory.stop();
             memoryFigures(memory);
         }
@@ -172,14 +183,19 @@ public final class NodeBench {
 
     private void dataPhases() throws Exception {
         long warmupBytes = settings.warmupImageBytes();
-        System.out.printf("%n== warm-up: one %s image up and down per server (not counted)%n", sizeLabel(warmupBytes));
+        System.out.printf("%n== warm-up: %d images of %s up and down per server (not counted), so that both are measured"
+                + " warm (Glint's JIT compiles its data path in the first few hundred MB)%n", WARMUP_ROUNDS, sizeLabel(warmupBytes));
         for (Server s : List.of(glint, glance)) {
-            try {
-                double[] w = imageRoundTrip(s, "warm-up", warmupBytes, 0x77L, md5Of(0x77L, warmupBytes));
-                System.out.printf("   %-6s upload %8.1f MB/s   download %8.1f MB/s   (curl %8.1f MB/s)%n", s.name(), w[0], w[1],
-                        w[2]);
-            } catch (Exception e) {
-                failed(s, "warm-up", e);
+            for (int round = 0; round < WARMUP_ROUNDS; round++) {
+                try {
+                    long seed = 0x77L + round;
+                    double[] w = imageRoundTrip(s, "warm-up", warmupBytes, seed, md5Of(seed, warmupBytes));
+                    System.out.printf("   %-6s upload %8.1f MB/s   download %8.1f MB/s   (curl %8.1f MB/s)%n", s.name(), w[0],
+                            w[1], w[2]);
+                } catch (Exception e) {
+                    failed(s, "warm-up", e);
+                    break;
+                }
             }
         }
         long[] sizes = {settings.smallImageBytes(), settings.largeImageBytes()};

@@ -10,26 +10,96 @@ import java.util.List;
  * A node's configuration (DESIGN §9), read from YAML: every key has a default, an unknown key is an
  * error at start. Sizes take units ({@code 4MiB}); durations are ISO-8601 or {@code 30s}/{@code 500ms}.
  */
-public record NodeConfig(Node node, Http http, Raft raft, Auth auth, Api api, Chunk chunk, Upload upload) {
+public record NodeConfig(Node node, Http http, Raft raft, Auth auth, Api api, Chunk chunk, Upload upload, Peer peer,
+                         Replication replication) {
 
     @JsonCreator
     public NodeConfig(@JsonProperty("node") Node node, @JsonProperty("http") Http http,
                       @JsonProperty("raft") Raft raft, @JsonProperty("auth") Auth auth, @JsonProperty("api") Api api,
-                      @JsonProperty("chunk") Chunk chunk, @JsonProperty("upload") Upload upload) {
-        this.node = node == null ? new Node(null, null) : node;
+                      @JsonProperty("chunk") Chunk chunk, @JsonProperty("upload") Upload upload,
+                      @JsonProperty("peer") Peer peer, @JsonProperty("replication") Replication replication) {
+        this.node = node == null ? new Node(null, null, null, null) : node;
         this.http = http == null ? new Http(null, null) : http;
         this.raft = raft == null ? new Raft(null, null, null, null, null, null) : raft;
         this.auth = auth == null ? new Auth(null, null) : auth;
         this.api = api == null ? new Api(null, null, null) : api;
         this.chunk = chunk == null ? new Chunk(null) : chunk;
         this.upload = upload == null ? new Upload(null, null, null) : upload;
+        this.peer = peer == null ? new Peer(null, null, null, null) : peer;
+        this.replication = replication == null ? new Replication(null, null, null, null, null, null) : replication;
     }
 
     /** @param id unique node id; @param dataDir where the registry and the chunks live */
-    public record Node(String id, String dataDir) {
+    /**
+     * @param zone     failure domain (rack, room, site): replicas of a group go to distinct zones while there are enough
+     * @param capacity placement weight; absent: the size of the data volume's file system
+     */
+    public record Node(String id, String dataDir, String zone, DataSize capacity) {
         public Node {
             id = id == null ? "node-1" : id;
             dataDir = dataDir == null ? "data/" + id : dataDir;
+            zone = zone == null ? "default" : zone;
+            if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+                throw new IllegalArgumentException("node.id must be 1-64 of [A-Za-z0-9._-], starting with a letter or digit, got '" + id + "'");
+            }
+        }
+    }
+
+    /**
+     * The peer transport (chunk put/get/has/list between nodes, DESIGN §8).
+     *
+     * @param secret           shared by every node of the cluster; requests without it get 401
+     * @param inFlightBytesMax chunk bytes this node holds for peer requests at once (more waits, then 503)
+     */
+    public record Peer(String host, Integer port, String secret, DataSize inFlightBytesMax) {
+        public Peer {
+            host = host == null ? "127.0.0.1" : host;
+            port = port == null ? 9595 : port;
+            secret = secret == null ? "glint-local-dev-secret" : secret;
+            inFlightBytesMax = inFlightBytesMax == null ? DataSize.mib(256) : inFlightBytesMax;
+            if (secret.length() < 8) throw new IllegalArgumentException("peer.secret must have at least 8 characters");
+            if (inFlightBytesMax.bytes() < (64L << 20)) throw new IllegalArgumentException("peer.inFlightBytesMax must be >= 64MiB (one largest chunk)");
+        }
+    }
+
+    /**
+     * @param factor           R, replicas per chunk (capped by the nodes that are up)
+     * @param writeAcks        replicas that must hold a chunk durably before the upload goes on: a number or "all"
+     * @param downAfterSeconds a node silent this long is marked DOWN and its groups re-placed
+     * @param heartbeatSeconds how often a node reports itself alive
+     * @param bytesPerSecond   the replicator's I/O budget (foreground traffic keeps priority)
+     * @param intervalSeconds  how often the replicator compares every group it holds
+     */
+    public record Replication(Integer factor, String writeAcks, Integer downAfterSeconds, Integer heartbeatSeconds,
+                              DataSize bytesPerSecond, Integer intervalSeconds) {
+        public Replication {
+            factor = factor == null ? 3 : factor;
+            writeAcks = writeAcks == null ? "2" : writeAcks;
+            downAfterSeconds = downAfterSeconds == null ? 30 : downAfterSeconds;
+            heartbeatSeconds = heartbeatSeconds == null ? 2 : heartbeatSeconds;
+            bytesPerSecond = bytesPerSecond == null ? DataSize.mib(100) : bytesPerSecond;
+            intervalSeconds = intervalSeconds == null ? 10 : intervalSeconds;
+            if (factor < 1 || factor > 7) throw new IllegalArgumentException("replication.factor must be 1..7");
+            if (!writeAcks.equals("all")) {
+                int n;
+                try {
+                    n = Integer.parseInt(writeAcks);
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("replication.writeAcks must be a number or 'all', got '" + writeAcks + "'");
+                }
+                if (n < 1 || n > factor) throw new IllegalArgumentException("replication.writeAcks must be 1..factor or 'all'");
+            }
+            if (heartbeatSeconds < 1) throw new IllegalArgumentException("replication.heartbeatSeconds must be >= 1");
+            if (downAfterSeconds < 2 * heartbeatSeconds) {
+                throw new IllegalArgumentException("replication.downAfterSeconds must be at least twice heartbeatSeconds");
+            }
+            if (bytesPerSecond.bytes() < (1L << 20)) throw new IllegalArgumentException("replication.bytesPerSecond must be >= 1MiB");
+            if (intervalSeconds < 1) throw new IllegalArgumentException("replication.intervalSeconds must be >= 1");
+        }
+
+        /** Acks needed for a chunk whose replica set has {@code replicas} nodes. */
+        public int acksFor(int replicas) {
+            return writeAcks.equals("all") ? replicas : Math.min(Integer.parseInt(writeAcks), replicas);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.glint.node.image;
 
 import io.glint.node.chunk.ChunkStore;
+import io.glint.node.chunk.DirectBufferPool;
 import io.glint.node.http.BodySink;
 import io.glint.node.http.Response;
 import io.glint.registry.RegistryClient;
@@ -10,7 +11,8 @@ import io.glint.registry.model.Result;
 import io.glint.registry.query.Query;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.buffer.UnpooledDirectByteBuf;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -41,23 +43,31 @@ public final class DownloadService {
      * download's memory to four chunks.
      */
     static final int READ_AHEAD_CHUNKS = 3;
+    /** Read buffers kept for reuse: enough for a few concurrent downloads' read-ahead. */
+    static final int POOLED_BUFFERS_MAX = 12;
 
     private final RegistryClient registry;
     private final ChunkStore store;
     private final long registryTimeoutMillis;
     private final Executor readAhead;
+    private final DirectBufferPool buffers;
 
     public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis) {
-        this(registry, store, registryTimeoutMillis, Runnable::run);
+        this(registry, store, registryTimeoutMillis, Runnable::run, ImageWriter.CHUNK_SIZE_DEFAULT_BYTES);
     }
 
-    /** @param readAhead where the next chunk is read and verified while the current one is sent */
+    /**
+     * @param readAhead      where the next chunks are read and verified while the current one is sent
+     * @param chunkSizeBytes the cluster's chunk size: the size of the pooled read buffers
+     */
     public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis,
-                           Executor readAhead) {
+                           Executor readAhead, int chunkSizeBytes) {
         this.registry = registry;
         this.store = store;
         this.registryTimeoutMillis = registryTimeoutMillis;
         this.readAhead = readAhead;
+        this.buffers = new DirectBufferPool(store.directReadBytes(chunkSizeBytes), Math.max(1, store.directAlignment()),
+                POOLED_BUFFERS_MAX);
     }
 
     /**
@@ -158,27 +168,41 @@ public final class DownloadService {
         try {
             readAhead.execute(() -> {
                 if (f.isDone()) return; // cancelled before it ran
-                // Room for a direct (page-cache-free) read: whole blocks, from an aligned address.
+                // A pooled, aligned buffer with room for a direct (page-cache-free) read of whole blocks.
                 int length = chunk.lengthBytes();
-                int alignment = store.directAlignment();
-                int capacity = store.directReadBytes(length) + alignment;
-                ByteBuf buf = ByteBufAllocator.DEFAULT.directBuffer(capacity, capacity);
+                ByteBuffer room = buffers.take(store.directReadBytes(length));
                 try {
-                    ByteBuffer room = buf.nioBuffer(0, capacity);
-                    int at = alignment == 0 ? 0 : (alignment - room.alignmentOffset(0, alignment)) % alignment;
-                    store.read(chunk, room.position(at));
-                    buf.setIndex(at, at + length);
+                    store.read(chunk, room);
                 } catch (IOException | RuntimeException e) {
-                    buf.release();
+                    buffers.give(room);
                     f.completeExceptionally(e);
                     return;
                 }
+                ByteBuf buf = new PooledChunkBuf(room, length, buffers);
                 if (!f.complete(buf)) buf.release(); // the download gave up on it meanwhile
             });
         } catch (RejectedExecutionException e) {
             f.completeExceptionally(new IOException("read-ahead refused: " + e.getMessage(), e));
         }
         return f;
+    }
+
+    /** A chunk's bytes in a pooled buffer; the buffer goes back to the pool when Netty (or a failure) releases it. */
+    private static final class PooledChunkBuf extends UnpooledDirectByteBuf {
+        private final ByteBuffer pooled;
+        private final DirectBufferPool pool;
+
+        PooledChunkBuf(ByteBuffer pooled, int length, DirectBufferPool pool) {
+            super(UnpooledByteBufAllocator.DEFAULT, pooled.duplicate().clear(), pooled.capacity());
+            this.pooled = pooled;
+            this.pool = pool;
+            setIndex(0, length);
+        }
+
+        @Override
+        protected void deallocate() {
+            pool.give(pooled);
+        }
     }
 
     /** Gives up on a read-ahead: its buffer, if it arrived or arrives, is released. */

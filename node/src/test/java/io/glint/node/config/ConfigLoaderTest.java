@@ -48,9 +48,31 @@ class ConfigLoaderTest {
 
     @Test
     void anUnknownTopLevelSectionIsAnError(@TempDir Path dir) throws Exception {
-        Path f = Files.writeString(dir.resolve("bad.yaml"), "replication:\n  factor: 3\n");
+        Path f = Files.writeString(dir.resolve("bad.yaml"), "replicaton:\n  factor: 3\n");
         ConfigLoader.ConfigException e = assertThrows(ConfigLoader.ConfigException.class, () -> ConfigLoader.load(f));
-        assertTrue(e.getMessage().contains("'replication'"), e.getMessage());
+        assertTrue(e.getMessage().contains("'replicaton'"), e.getMessage());
+        assertTrue(e.getMessage().contains("replication"), e.getMessage());
+    }
+
+    @Test
+    void clusterSectionsHaveDefaultsAndChecks(@TempDir Path dir) throws Exception {
+        NodeConfig defaults = ConfigLoader.load(Files.writeString(dir.resolve("empty.yaml"), ""));
+        assertEquals(3, defaults.replication().factor());
+        assertEquals(2, defaults.replication().acksFor(3));
+        assertEquals(1, defaults.replication().acksFor(1), "acks are capped by the replicas there are");
+        assertEquals("default", defaults.node().zone());
+        NodeConfig all = ConfigLoader.load(Files.writeString(dir.resolve("all.yaml"),
+                "node:\n  zone: rack-2\npeer:\n  port: 9600\n  secret: s3cret-s3cret\nreplication:\n  writeAcks: all\n"));
+        assertEquals(3, all.replication().acksFor(3));
+        assertEquals("rack-2", all.node().zone());
+        assertEquals(9600, all.peer().port());
+        for (String bad : new String[]{"replication:\n  writeAcks: 4\n", "replication:\n  writeAcks: most\n",
+                "replication:\n  downAfterSeconds: 1\n", "peer:\n  secret: short\n", "node:\n  id: ../etc\n"}) {
+            Path f = Files.writeString(dir.resolve("bad.yaml"), bad);
+            ConfigLoader.ConfigException e = assertThrows(ConfigLoader.ConfigException.class, () -> ConfigLoader.load(f), bad);
+            String key = bad.substring(0, bad.indexOf(':'));
+            assertTrue(e.getMessage().contains(key), e.getMessage());
+        }
     }
 
     @Test
