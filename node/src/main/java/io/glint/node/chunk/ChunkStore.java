@@ -89,6 +89,26 @@ public class ChunkStore {
     /** Per data thread: an aligned buffer that a chunk is copied into for a direct write. */
     private final ThreadLocal<ByteBuffer> directBuffers = new ThreadLocal<>();
 
+    /** Told of every chunk that appears on or leaves this volume (the per-group index listens). */
+    public interface Listener {
+        void added(String id);
+
+        void removed(String id);
+    }
+
+    private volatile Listener listener = new Listener() {
+        @Override
+        public void added(String id) {}
+
+        @Override
+        public void removed(String id) {}
+    };
+
+    /** Sets the one listener; set it before scanning with {@link #list} so that nothing is missed. */
+    public void listen(Listener l) {
+        this.listener = Objects.requireNonNull(l);
+    }
+
     /** Opens (creating if needed) the store on {@code volume} and clears what a crash left in tmp/. */
     public ChunkStore(Path volume) throws IOException {
         this(volume, WriteMode.AUTO);
@@ -236,6 +256,7 @@ public class ChunkStore {
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             placed = true;
+            listener.added(id);
             fsyncDirectory(target.getParent());
         } catch (IOException e) {
             throw classify(e, id);
@@ -478,6 +499,7 @@ public class ChunkStore {
             dest = Files.createTempFile(quarantineDir, id + ".", ".bad");
             Files.move(source, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             corruptFound.incrementAndGet();
+            listener.removed(id);
             return true;
         } catch (NoSuchFileException e) {
             if (dest != null) deleteQuietly(dest);
@@ -487,14 +509,19 @@ public class ChunkStore {
             // Could not move it aside: delete it so that it is never served again.
             log.warn("chunk {} on {}: quarantine failed ({}), deleting it", id, volume, e.toString());
             boolean deleted = deleteQuietly(source);
-            if (deleted) corruptFound.incrementAndGet();
+            if (deleted) {
+                corruptFound.incrementAndGet();
+                listener.removed(id);
+            }
             return deleted;
         }
     }
 
     /** Removes a chunk (reaper, hand-off). Returns false when it was not there. */
     public boolean delete(String id) throws IOException {
-        return Files.deleteIfExists(pathOf(id));
+        boolean deleted = Files.deleteIfExists(pathOf(id));
+        if (deleted) listener.removed(id);
+        return deleted;
     }
 
     /**

@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * what sets upload throughput.
  *
  * <p>Memory is bounded by {@code inFlightChunksMax x chunkSizeBytes} per upload, never by the
- * image size: buffers are reused, and the reader waits for a free buffer, which slows the
+ * image size: buffers are reused (also across uploads: up to 2 x inFlightChunksMax wait for the
+ * next upload), and the reader waits for a free buffer, which slows the
  * client's socket (backpressure) when disks or hashing fall behind. The size limit is enforced
  * while streaming: at most one byte past the limit is ever read.
  */
@@ -87,6 +88,12 @@ public final class ImageWriter {
     private final Executor executor;
     private final Config config;
     private final AtomicLong buffersAllocated = new AtomicLong();
+    /**
+     * Chunk buffers left by finished uploads, for the next ones (at most 2 x inFlightChunksMax).
+     * A new 4 MiB array is zeroed and, being large, lands in the old generation: allocating
+     * four per upload made small uploads pay for full collections.
+     */
+    private final ArrayDeque<byte[]> spare = new ArrayDeque<>();
     private final AtomicInteger inFlightBuffersPeak = new AtomicInteger();
 
     /**
@@ -200,6 +207,19 @@ public final class ImageWriter {
                 cancelled = true;
                 awaitIdleQuietly();
                 throw e;
+            } finally {
+                returnSpares();
+            }
+        }
+
+        /** Hands this run's buffers to the writer's spares, once no task of the run holds one. */
+        private void returnSpares() {
+            synchronized (this) {
+                if (inFlight > 0) return; // a stalled task still holds one: let the GC have them all
+                synchronized (spare) {
+                    while (!free.isEmpty() && spare.size() < 2 * config.inFlightChunksMax()) spare.push(free.poll());
+                }
+                free.clear();
             }
         }
 
@@ -280,9 +300,14 @@ public final class ImageWriter {
                 rethrowFailure();
                 byte[] buffer = free.poll();
                 if (buffer == null) {
-                    buffer = new byte[config.chunkSizeBytes()];
+                    synchronized (spare) {
+                        buffer = spare.poll();
+                    }
+                    if (buffer == null) {
+                        buffer = new byte[config.chunkSizeBytes()];
+                        buffersAllocated.incrementAndGet();
+                    }
                     allocated++;
-                    buffersAllocated.incrementAndGet();
                 }
                 inFlight++;
                 inFlightBuffersPeak.accumulateAndGet(inFlight, Math::max);

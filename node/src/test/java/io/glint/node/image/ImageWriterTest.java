@@ -116,6 +116,22 @@ class ImageWriterTest {
         assertEquals(64, store.chunksWritten());
     }
 
+    /** Uploads one after another reuse the chunk buffers of earlier ones instead of allocating new ones. */
+    @Test
+    void laterUploadsReuseTheBuffersOfEarlierOnes() throws Exception {
+        ChunkStore store = new ChunkStore(volume);
+        ImageWriter writer = new ImageWriter(store, workers, ImageWriter.Config.defaults()
+                .withChunkSizeBytes(64 * 1024).withInFlightChunksMax(4));
+        for (int i = 0; i < 10; i++) {
+            writer.write("img-" + i, new java.io.ByteArrayInputStream(randomBytes(1_000_000, 100 + i)));
+        }
+        assertTrue(writer.buffersAllocated() <= 4, () -> "10 uploads allocated " + writer.buffersAllocated() + " buffers");
+        assertThrows(BodyReadException.class,
+                () -> writer.write("broken", TestStreams.disconnectingAfter(randomBytes(500_000, 7), 300_000)));
+        writer.write("after-failure", new java.io.ByteArrayInputStream(randomBytes(1_000_000, 99)));
+        assertTrue(writer.buffersAllocated() <= 4, () -> "a failed upload leaked buffers: " + writer.buffersAllocated());
+    }
+
     @Test
     void aFailingBodyIsReportedAsABodyReadFailure() throws IOException {
         ChunkStore store = new ChunkStore(volume);

@@ -57,8 +57,10 @@ final class ClusterCommands {
             return Result.conflict("Node " + n.id() + " was removed; join with a new id");
         }
         long joined = existing == null ? c.nowMillis() : existing.joinedAtMillis();
+        // A restarted node joins again: it comes back UP unless an operator is draining it.
+        NodeState state = existing != null && existing.state() == NodeState.DRAINING ? NodeState.DRAINING : NodeState.UP;
         NodeInfo stored = new NodeInfo(n.id(), n.httpAddress(), n.peerAddress(), n.raftAddress(), n.zone(),
-                n.capacityBytes(), NodeState.UP, joined, c.nowMillis());
+                n.capacityBytes(), state, joined, c.nowMillis());
         Records.putNode(txn, stored);
         return Result.ok(stored);
     }

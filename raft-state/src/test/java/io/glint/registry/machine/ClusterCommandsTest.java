@@ -142,6 +142,16 @@ class ClusterCommandsTest {
     }
 
     @Test
+    void aDrainingNodeThatRestartsStaysDraining() {
+        h.ok(new Command.JoinNode(h.tick(), node("n1", 1000)));
+        h.ok(new Command.UpdateNode(h.tick(), "n1", NodeState.DRAINING, null));
+        Command.JoinNode again = new Command.JoinNode(h.tick(), node("n1", 1000));
+        NodeInfo n = h.ok(again).value(NodeInfo.class);
+        assertEquals(NodeState.DRAINING, n.state(), "a restart does not cancel an operator's drain");
+        assertEquals(again.nowMillis(), n.updatedAtMillis());
+    }
+
+    @Test
     void joinRejections() {
         h.rejected(Code.INVALID, new Command.JoinNode(h.tick(), null));
         h.rejected(Code.INVALID, new Command.JoinNode(h.tick(), node(null, 1)));
