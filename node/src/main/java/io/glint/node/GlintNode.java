@@ -5,6 +5,14 @@ import io.glint.node.api.DiscoveryApi;
 import io.glint.node.api.ImageDataApi;
 import io.glint.node.auth.NoAuthAuthenticator;
 import io.glint.node.chunk.ChunkStore;
+import io.glint.node.cluster.ClusterAdminApi;
+import io.glint.node.cluster.ClusterView;
+import io.glint.node.cluster.LocalChunkIndex;
+import io.glint.node.cluster.Membership;
+import io.glint.node.cluster.PeerApi;
+import io.glint.node.cluster.PeerClient;
+import io.glint.node.cluster.ReplicatedChunks;
+import io.glint.node.cluster.Replicator;
 import io.glint.node.config.NodeConfig;
 import io.glint.node.http.HttpOptions;
 import io.glint.node.http.HttpServer;
@@ -46,6 +54,9 @@ public final class GlintNode implements AutoCloseable {
     /** Bounds of the node's own executors. */
     static final int IMPORT_TASKS_MAX = 4;
     static final int IMPORT_QUEUE_MAX = 64;
+    static final Duration PEER_TIMEOUT = Duration.ofSeconds(30);
+    static final int PEER_IO_THREADS = 16;
+    static final int PEER_IO_QUEUE_MAX = 256;
 
     private final NodeConfig config;
     private final RegistryServer registryServer;
@@ -54,6 +65,17 @@ public final class GlintNode implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final ExecutorService importTasks;
     private final HttpServer http;
+    private final ClusterView view;
+    private final LocalChunkIndex index;
+    private final PeerApi peerApi;
+    private final HttpServer peerServer;
+    private final PeerClient peerClient;
+    private final ExecutorService peerIo;
+    private final ReplicatedChunks replicated;
+    private final Membership membership;
+    private final Replicator replicator;
+    private final ExecutorService replication;
+    private final java.util.concurrent.atomic.AtomicBoolean replicationQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     public GlintNode(NodeConfig config, Path baseDir) throws IOException, InterruptedException {
         this.config = config;
@@ -68,31 +90,81 @@ public final class GlintNode implements AutoCloseable {
                 .build());
         registry = Registry.builder(registryServer).build();
         RegistryClient client = registry;
-        registerSelf(client);
 
         ChunkStore chunks = new ChunkStore(data.resolve("chunks"));
+        long capacityBytes = config.node().capacity() != null ? config.node().capacity().bytes()
+                : Files.getFileStore(chunks.volume()).getTotalSpace();
+        registerSelf(client, capacityBytes, config.peer().port());
+        view = new ClusterView(client, config.node().id(), config.replication().factor());
+        view.refresh();
+        index = LocalChunkIndex.build(chunks, view.placement().pgCount());
+        peerApi = new PeerApi(chunks, index, config.peer().inFlightBytesMax().bytes());
+        peerServer = new HttpServer(HttpOptions.defaults(config.peer().host(), config.peer().port()), peerApi.router(),
+                PeerApi.secretAuthenticator(config.peer().secret()), path -> path);
+        if (config.peer().port() == 0) registerSelf(client, capacityBytes, peerServer.port()); // the address it really has
+        peerClient = new PeerClient(config.peer().secret(), PEER_TIMEOUT);
+        peerIo = new ThreadPoolExecutor(PEER_IO_THREADS, PEER_IO_THREADS, 60, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(PEER_IO_QUEUE_MAX), daemon("peer-io"));
+        replicated = new ReplicatedChunks(view, chunks, peerClient, peerIo, config.replication()::acksFor,
+                PEER_TIMEOUT.toMillis());
+        membership = new Membership(client, view, registryServer::isLeaderReady, Clock.systemUTC(),
+                config.replication().downAfterSeconds() * 1000L);
+        replicator = new Replicator(view, index, chunks, peerClient, client,
+                new Replicator.Throttle(config.replication().bytesPerSecond().bytes()));
+
         // hashing lanes and chunk writes share this pool; chunk writes block in fsync, so it has more
         // threads than cores (bounded: 2 per core + 2)
         dataWorkers = Executors.newFixedThreadPool(2 * Runtime.getRuntime().availableProcessors() + 2,
                 daemon("data-worker"));
-        scheduler = Executors.newScheduledThreadPool(1, daemon("scheduler"));
+        scheduler = Executors.newScheduledThreadPool(2, daemon("scheduler"));
+        replication = Executors.newSingleThreadExecutor(daemon("replicator"));
         importTasks = new ThreadPoolExecutor(IMPORT_TASKS_MAX, IMPORT_TASKS_MAX, 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(IMPORT_QUEUE_MAX), daemon("import-task"));
-        ImageWriter writer = new ImageWriter(chunks, dataWorkers, ImageWriter.Config.defaults()
+        ImageWriter writer = new ImageWriter(replicated, dataWorkers, ImageWriter.Config.defaults()
                 .withChunkSizeBytes((int) config.chunk().size().bytes())
                 .withInFlightChunksMax(config.upload().inFlightChunksMax())
                 .withImageSizeCapBytes(config.upload().imageSizeCap().bytes()));
         Clock clock = Clock.systemUTC();
         UploadService uploads = new UploadService(client, writer, scheduler, clock, config.node().id(),
                 UploadService.Config.defaults());
-        DownloadService downloads = new DownloadService(client, chunks, 30_000, dataWorkers, (int) config.chunk().size().bytes());
+        DownloadService downloads = new DownloadService(client, chunks, 30_000, dataWorkers,
+                (int) config.chunk().size().bytes(), replicated::fetch);
         ApiSettings settings = new ApiSettings(config.api().importMethods(), config.api().delayedDelete(),
                 config.api().webDownloadAllowedHosts());
         Router router = NodeRoutes.build(client, settings, clock);
         new ImageDataApi(client, uploads, downloads, settings, clock, importTasks, config.node().id()).register(router);
+        new ClusterAdminApi(registry, registryServer, view, peerClient, replicator, replicated, chunks, clock).register(router);
         HttpOptions http = HttpOptions.defaults(config.http().host(), config.http().port());
         this.http = new HttpServer(http, router, new NoAuthAuthenticator(config.auth().defaultProject()),
                 DiscoveryApi::normalize);
+
+        long heartbeatMillis = config.replication().heartbeatSeconds() * 1000L;
+        scheduler.scheduleWithFixedDelay(() -> guarded("membership", membership::tick), heartbeatMillis, heartbeatMillis,
+                TimeUnit.MILLISECONDS);
+        long intervalMillis = config.replication().intervalSeconds() * 1000L;
+        scheduler.scheduleWithFixedDelay(this::triggerReplication, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
+        view.onChange(this::triggerReplication);
+    }
+
+    /** Queues a replicator pass unless one is queued or running (passes never pile up). */
+    private void triggerReplication() {
+        if (!replicationQueued.compareAndSet(false, true)) return;
+        try {
+            replication.execute(() -> {
+                replicationQueued.set(false);
+                guarded("replicator", replicator::runPass);
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            replicationQueued.set(false); // shutting down
+        }
+    }
+
+    private static void guarded(String what, Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.warn("{} failed: {}", what, e.toString());
+        }
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -118,9 +190,10 @@ public final class GlintNode implements AutoCloseable {
     }
 
     /** Records this node in the registry's node table (retried while the group elects a leader). */
-    private void registerSelf(RegistryClient client) throws InterruptedException {
-        NodeInfo me = new NodeInfo(config.node().id(), config.http().host() + ":" + config.http().port(), null,
-                config.raft().host() + ":" + config.raft().port(), "default", 0, NodeState.UP, 0, 0);
+    private void registerSelf(RegistryClient client, long capacityBytes, int peerPort) throws InterruptedException {
+        NodeInfo me = new NodeInfo(config.node().id(), config.http().host() + ":" + config.http().port(),
+                config.peer().host() + ":" + peerPort, config.raft().host() + ":" + config.raft().port(),
+                config.node().zone(), capacityBytes, NodeState.UP, 0, 0);
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         while (true) {
             try {
@@ -139,9 +212,24 @@ public final class GlintNode implements AutoCloseable {
         return http.port();
     }
 
+    public int peerPort() {
+        return peerServer.port();
+    }
+
+    public Replicator replicator() {
+        return replicator;
+    }
+
+    public ClusterView view() {
+        return view;
+    }
+
     @Override
     public void close() {
         http.close();
+        peerServer.close();
+        replication.shutdownNow();
+        peerIo.shutdownNow();
         importTasks.shutdownNow();
         scheduler.shutdownNow();
         dataWorkers.shutdownNow();

@@ -47,7 +47,7 @@ import java.util.zip.CRC32C;
  * <p>The class is not final for one reason: {@link #writeFully} is the named fault site where a
  * test twin simulates a full disk or a failing device. Production code never subclasses it.
  */
-public class ChunkStore {
+public class ChunkStore implements ChunkSink {
     private static final Logger log = LoggerFactory.getLogger(ChunkStore.class);
 
     /** Upper bound of one {@link #list} page. */

@@ -149,7 +149,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
             QueryStringDecoder qs = QueryStringDecoder.builder().semicolonIsNormalChar(true).build(req.uri());
             String path = pathNormalizer.apply(qs.rawPath());
             Router.Match m = router.match(req.method(), path);
-            Identity identity = path.startsWith("/v2/") || path.equals("/v2") ? auth.authenticate(req.headers()) : null;
+            Identity identity = needsIdentity(path) ? auth.authenticate(req.headers()) : null;
             mode = m.route().bodyMode();
             boolean hasBody = hasBody(req);
             if (mode == Route.BodyMode.NONE && hasBody) throw ApiException.badRequest("A body is not expected with this request.");
@@ -465,5 +465,10 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
         String proto = req.headers().get("X-Forwarded-Proto", "http");
         String host = req.headers().get("X-Forwarded-Host", req.headers().get(HttpHeaderNames.HOST, "localhost"));
         return proto + "://" + host;
+    }
+
+    /** The Image API, the admin API and the peer transport need credentials; discovery and health do not. */
+    private static boolean needsIdentity(String path) {
+        return path.startsWith("/v2/") || path.equals("/v2") || path.startsWith("/glint/") || path.startsWith("/peer/");
     }
 }

@@ -1,5 +1,7 @@
 package io.glint.node.image;
 
+import io.glint.node.chunk.ChunkCorruptException;
+import io.glint.node.chunk.ChunkMissingException;
 import io.glint.node.chunk.ChunkStore;
 import io.glint.node.chunk.DirectBufferPool;
 import io.glint.node.http.BodySink;
@@ -11,6 +13,7 @@ import io.glint.registry.model.Result;
 import io.glint.registry.query.Query;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.buffer.UnpooledDirectByteBuf;
 
@@ -51,17 +54,27 @@ public final class DownloadService {
     private final long registryTimeoutMillis;
     private final Executor readAhead;
     private final DirectBufferPool buffers;
+    private final RemoteChunks remote;
+
+    /** Where a chunk this node lacks (or holds a bad copy of) comes from: the other nodes. */
+    @FunctionalInterface
+    public interface RemoteChunks {
+        /** An intact copy (checked against the chunk's id), or an IOException when no node has one. */
+        byte[] fetch(ChunkInfo chunk) throws IOException;
+    }
 
     public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis) {
-        this(registry, store, registryTimeoutMillis, Runnable::run, ImageWriter.CHUNK_SIZE_DEFAULT_BYTES);
+        this(registry, store, registryTimeoutMillis, Runnable::run, ImageWriter.CHUNK_SIZE_DEFAULT_BYTES, null);
     }
 
     /**
      * @param readAhead      where the next chunks are read and verified while the current one is sent
      * @param chunkSizeBytes the cluster's chunk size: the size of the pooled read buffers
+     * @param remote         where missing or bad local chunks come from; null on a lone node
      */
     public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis,
-                           Executor readAhead, int chunkSizeBytes) {
+                           Executor readAhead, int chunkSizeBytes, RemoteChunks remote) {
+        this.remote = remote;
         this.registry = registry;
         this.store = store;
         this.registryTimeoutMillis = registryTimeoutMillis;
@@ -171,14 +184,27 @@ public final class DownloadService {
                 // A pooled, aligned buffer with room for a direct (page-cache-free) read of whole blocks.
                 int length = chunk.lengthBytes();
                 ByteBuffer room = buffers.take(store.directReadBytes(length));
+                ByteBuf buf;
                 try {
                     store.read(chunk, room);
+                    buf = new PooledChunkBuf(room, length, buffers);
+                } catch (ChunkMissingException | ChunkCorruptException notHere) {
+                    buffers.give(room);
+                    if (remote == null) {
+                        f.completeExceptionally(notHere);
+                        return;
+                    }
+                    try {
+                        buf = Unpooled.wrappedBuffer(remote.fetch(chunk)); // checked against its id on arrival
+                    } catch (IOException | RuntimeException e) {
+                        f.completeExceptionally(e);
+                        return;
+                    }
                 } catch (IOException | RuntimeException e) {
                     buffers.give(room);
                     f.completeExceptionally(e);
                     return;
                 }
-                ByteBuf buf = new PooledChunkBuf(room, length, buffers);
                 if (!f.complete(buf)) buf.release(); // the download gave up on it meanwhile
             });
         } catch (RejectedExecutionException e) {

@@ -1,7 +1,7 @@
 package io.glint.node.image;
 
 import io.glint.node.chunk.ChunkIds;
-import io.glint.node.chunk.ChunkStore;
+import io.glint.node.chunk.ChunkSink;
 import io.glint.registry.model.ChunkInfo;
 import io.glint.registry.model.ChunkManifest;
 
@@ -84,7 +84,7 @@ public final class ImageWriter {
         }
     }
 
-    private final ChunkStore store;
+    private final ChunkSink store;
     private final Executor executor;
     private final Config config;
     private final AtomicLong buffersAllocated = new AtomicLong();
@@ -100,7 +100,7 @@ public final class ImageWriter {
      * @param executor runs the hashing and chunk writes of every upload of this node; its tasks
      *                 never wait for each other, so any pool size is deadlock-free
      */
-    public ImageWriter(ChunkStore store, Executor executor, Config config) {
+    public ImageWriter(ChunkSink store, Executor executor, Config config) {
         this.store = store;
         this.executor = executor;
         this.config = config;

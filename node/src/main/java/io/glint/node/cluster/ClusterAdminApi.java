@@ -1,0 +1,165 @@
+package io.glint.node.cluster;
+
+import io.glint.node.chunk.ChunkStore;
+import io.glint.node.http.ApiException;
+import io.glint.node.http.Request;
+import io.glint.node.http.Response;
+import io.glint.node.http.Route;
+import io.glint.node.http.Router;
+import io.glint.registry.command.Command;
+import io.glint.registry.model.NodeInfo;
+import io.glint.registry.model.NodeState;
+import io.glint.registry.model.Result;
+import io.glint.registry.ratis.Registry;
+import io.glint.registry.ratis.RegistryPeer;
+import io.glint.registry.ratis.RegistryServer;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The operator's cluster API under {@code /glint/v1/} (DESIGN §8), admin only:
+ * <ul>
+ *   <li>{@code GET /glint/v1/cluster}: nodes (state, zone, Raft role, last heartbeat, chunks held,
+ *       groups placed on it), the leader, and replica health per placement group: how many groups
+ *       have all R replicas UP, fewer, or none;</li>
+ *   <li>{@code POST /glint/v1/nodes/{id}/drain}: the node takes no new placements; the replicator
+ *       moves its groups to the others;</li>
+ *   <li>{@code DELETE /glint/v1/nodes/{id}}: the node leaves the node table and the Raft group.</li>
+ * </ul>
+ */
+public final class ClusterAdminApi {
+    private final Registry registry;
+    private final RegistryServer server;
+    private final ClusterView view;
+    private final PeerClient peers;
+    private final Replicator replicator;
+    private final ReplicatedChunks chunks;
+    private final ChunkStore store;
+    private final Clock clock;
+
+    public ClusterAdminApi(Registry registry, RegistryServer server, ClusterView view, PeerClient peers, Replicator replicator,
+                           ReplicatedChunks chunks, ChunkStore store, Clock clock) {
+        this.registry = registry;
+        this.server = server;
+        this.view = view;
+        this.peers = peers;
+        this.replicator = replicator;
+        this.chunks = chunks;
+        this.store = store;
+        this.clock = clock;
+    }
+
+    public void register(Router r) {
+        r.add(HttpMethod.GET, "/glint/v1/cluster", Route.BodyMode.NONE, this::status);
+        r.add(HttpMethod.POST, "/glint/v1/nodes/{node_id}/drain", Route.BodyMode.NONE, this::drain);
+        r.add(HttpMethod.DELETE, "/glint/v1/nodes/{node_id}", Route.BodyMode.NONE, this::remove);
+    }
+
+    private static void requireAdmin(Request req) {
+        if (req.identity() == null || !req.identity().isAdmin()) throw ApiException.forbidden("The cluster API is for admins");
+    }
+
+    private Response status(Request req) {
+        requireAdmin(req);
+        view.refresh();
+        Placement p = view.placement();
+        Map<String, String> roles = new LinkedHashMap<>();
+        try {
+            for (RegistryPeer m : registry.members()) roles.put(m.id(), m.role() == RegistryPeer.Role.VOTER ? "voter" : "listener");
+        } catch (RuntimeException e) {
+            // no quorum: roles unknown
+        }
+        String leader = server.leaderId().orElse(null);
+        long now = clock.millis();
+        List<Map<String, Object>> nodes = new ArrayList<>();
+        for (NodeInfo n : view.nodes()) { // the table as last read: fresh heartbeat times
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", n.id());
+            m.put("state", n.state().name());
+            m.put("zone", n.zone());
+            m.put("raft_role", n.id().equals(leader) ? "leader" : roles.getOrDefault(n.id(), "none"));
+            m.put("http_address", n.httpAddress());
+            m.put("peer_address", n.peerAddress());
+            m.put("capacity_bytes", n.capacityBytes());
+            m.put("heartbeat_age_seconds", Math.max(0, (now - n.updatedAtMillis()) / 1000));
+            m.put("placement_groups", p.groupsOf(n.id()).size());
+            m.put("chunks_held", chunksHeld(n));
+            nodes.add(m);
+        }
+        int full = 0, degraded = 0, none = 0;
+        for (int pg = 0; pg < p.pgCount(); pg++) {
+            int replicas = p.replicasOfGroup(pg).size();
+            if (replicas == 0) none++;
+            else if (replicas < p.replicationFactor()) degraded++;
+            else full++;
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("self", view.selfId());
+        out.put("leader", leader);
+        out.put("replication_factor", p.replicationFactor());
+        out.put("placement_groups", p.pgCount());
+        out.put("group_health", Map.of("full", full, "degraded", degraded, "no_replica", none));
+        out.put("nodes", nodes);
+        Map<String, Object> rep = new LinkedHashMap<>();
+        rep.put("passes", replicator.passes());
+        rep.put("under_replicated_chunks_last_pass", replicator.missingLastPass());
+        rep.put("chunks_fetched", replicator.chunksFetched());
+        rep.put("bytes_fetched", replicator.bytesFetched());
+        rep.put("chunks_handed_off", replicator.chunksHandedOff());
+        rep.put("fetch_failures", replicator.fetchFailures());
+        rep.put("under_replicated_writes", chunks.underReplicatedWrites());
+        out.put("replicator", rep);
+        return Response.json(HttpResponseStatus.OK, out);
+    }
+
+    /** Chunks the node holds, as its own digests report (-1 when it does not answer). */
+    private long chunksHeld(NodeInfo n) {
+        if (n.state() == NodeState.REMOVED || n.peerAddress() == null) return -1;
+        try {
+            long total = 0;
+            for (LocalChunkIndex.Digest d : peers.digests(n.peerAddress()).values()) total += d.count();
+            return total;
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private Response drain(Request req) throws Exception {
+        requireAdmin(req);
+        String id = req.pathParam("node_id");
+        Result r = registry.propose(new Command.UpdateNode(clock.millis(), id, NodeState.DRAINING, null)).get(30, TimeUnit.SECONDS);
+        if (!r.isOk()) throw fromResult(r);
+        view.refresh();
+        return Response.json(HttpResponseStatus.OK, Map.of("id", id, "state", "DRAINING"));
+    }
+
+    private Response remove(Request req) throws Exception {
+        requireAdmin(req);
+        String id = req.pathParam("node_id");
+        if (id.equals(view.selfId())) throw ApiException.conflict("A node does not remove itself; ask another node");
+        Result r = registry.propose(new Command.RemoveNode(clock.millis(), id)).get(30, TimeUnit.SECONDS);
+        if (!r.isOk()) throw fromResult(r);
+        boolean inGroup = registry.members().stream().anyMatch(m -> m.id().equals(id));
+        if (inGroup) registry.remove(id);
+        view.refresh();
+        return Response.json(HttpResponseStatus.OK, Map.of("id", id, "state", "REMOVED"));
+    }
+
+    private static ApiException fromResult(Result r) {
+        HttpResponseStatus s = switch (r.code()) {
+            case NOT_FOUND -> HttpResponseStatus.NOT_FOUND;
+            case CONFLICT -> HttpResponseStatus.CONFLICT;
+            case FORBIDDEN -> HttpResponseStatus.FORBIDDEN;
+            case INVALID -> HttpResponseStatus.BAD_REQUEST;
+            default -> HttpResponseStatus.SERVICE_UNAVAILABLE;
+        };
+        return new ApiException(s, r.message());
+    }
+}

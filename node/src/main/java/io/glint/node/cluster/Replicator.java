@@ -1,0 +1,268 @@
+package io.glint.node.cluster;
+
+import io.glint.node.chunk.ChunkIds;
+import io.glint.node.chunk.ChunkStore;
+import io.glint.registry.RegistryClient;
+import io.glint.registry.model.ChunkInfo;
+import io.glint.registry.model.ChunkRef;
+import io.glint.registry.model.NodeInfo;
+import io.glint.registry.model.Result;
+import io.glint.registry.query.Query;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Keeps every chunk on its replicas (DESIGN §6). One pass, for each placement group:
+ * <ul>
+ *   <li>held here by placement: the registry's chunk references of the group (read locally: a
+ *       replica a moment behind only delays a fetch to the next pass) are compared by digest with
+ *       what this node holds; only on a mismatch are the two listed and diffed, and each missing
+ *       chunk is fetched from the group's other replicas, then from any node, checked against
+ *       its id, and stored;</li>
+ *   <li>held here but no longer placed here (membership changed): each referenced chunk is first
+ *       confirmed (or put) on every node of the group's replica set and only then deleted here
+ *       (hand-off). Unreferenced chunks are left to the reaper.</li>
+ * </ul>
+ * Its reads and writes of chunk bytes go through a {@link Throttle} at
+ * {@code replication.bytesPerSecond}, so foreground traffic keeps priority, and a pass moves at
+ * most {@link #CHUNKS_PER_PASS_MAX} chunks. Passes never overlap.
+ */
+public final class Replicator {
+    private static final Logger LOG = LoggerFactory.getLogger(Replicator.class);
+    static final int CHUNKS_PER_PASS_MAX = 20_000;
+
+    private final ClusterView view;
+    private final LocalChunkIndex index;
+    private final ChunkStore store;
+    private final PeerClient peers;
+    private final RegistryClient registry;
+    private final Throttle throttle;
+    private final AtomicBoolean running = new AtomicBoolean();
+
+    private final AtomicLong passes = new AtomicLong();
+    private final AtomicLong chunksFetched = new AtomicLong();
+    private final AtomicLong bytesFetched = new AtomicLong();
+    private final AtomicLong chunksPushed = new AtomicLong();
+    private final AtomicLong chunksHandedOff = new AtomicLong();
+    private final AtomicLong fetchFailures = new AtomicLong();
+    private final AtomicLong groupsDiffed = new AtomicLong();
+    private volatile long missingLastPass;
+    private volatile long lastPassMillis;
+
+    public Replicator(ClusterView view, LocalChunkIndex index, ChunkStore store, PeerClient peers, RegistryClient registry,
+                      Throttle throttle) {
+        this.view = view;
+        this.index = index;
+        this.store = store;
+        this.peers = peers;
+        this.registry = registry;
+        this.throttle = throttle;
+    }
+
+    /** Runs one pass unless one is running; returns false if it skipped. */
+    public boolean runPass() {
+        if (!running.compareAndSet(false, true)) return false;
+        long t0 = System.nanoTime();
+        try {
+            pass();
+            passes.incrementAndGet();
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (RuntimeException e) {
+            LOG.warn("replicator pass failed: {}", e.toString());
+            return false;
+        } finally {
+            lastPassMillis = (System.nanoTime() - t0) / 1_000_000;
+            running.set(false);
+        }
+    }
+
+    private void pass() throws InterruptedException {
+        Placement p = view.placement();
+        if (p.eligibleNodes().isEmpty() || p.pgCount() != index.pgCount()) return;
+        String self = view.selfId();
+        int budget = CHUNKS_PER_PASS_MAX;
+        long missing = 0;
+        for (int pg = 0; pg < p.pgCount() && budget > 0; pg++) {
+            List<String> replicas = p.replicasOfGroup(pg);
+            boolean mine = replicas.contains(self);
+            List<String> held = mine || index.digestOf(pg).count() > 0 ? index.idsOf(pg) : List.of();
+            if (!mine && held.isEmpty()) continue;
+            List<String> referenced = referenced(pg);
+            if (referenced == null) continue; // the registry could not answer: next pass
+            if (mine) {
+                if (LocalChunkIndex.Digest.of(referenced).equals(LocalChunkIndex.Digest.of(held))) continue;
+                groupsDiffed.incrementAndGet();
+                Set<String> have = new HashSet<>(held);
+                for (String id : referenced) {
+                    if (have.contains(id) || budget <= 0) continue;
+                    missing++;
+                    budget--;
+                    fetch(p, id);
+                }
+            } else {
+                Set<String> refs = new HashSet<>(referenced);
+                for (String id : held) {
+                    if (budget <= 0) break;
+                    if (!refs.contains(id)) continue; // unreferenced: the reaper's business
+                    budget--;
+                    handOff(p, replicas, id);
+                }
+            }
+        }
+        missingLastPass = missing;
+    }
+
+    private List<String> referenced(int pg) {
+        Result r = registry.readLocal(new Query.ChunkRefs(pg));
+        if (!r.isOk()) return null;
+        List<String> ids = new ArrayList<>();
+        for (ChunkRef ref : r.value(ChunkRef.Refs.class).refs()) if (ref.refCount() > 0) ids.add(ref.chunkId());
+        return ids;
+    }
+
+    /** Fetches one missing chunk from the other nodes (replicas first) and stores it here. */
+    private void fetch(Placement p, String id) throws InterruptedException {
+        Set<String> order = new LinkedHashSet<>(p.replicasOf(id));
+        for (NodeInfo n : p.nodes()) order.add(n.id());
+        order.remove(view.selfId());
+        for (String nodeId : order) {
+            NodeInfo n = p.node(nodeId);
+            if (n == null || n.peerAddress() == null) continue;
+            try {
+                byte[] bytes = peers.get(n.peerAddress(), id, null); // checked against the id
+                if (bytes == null) continue;
+                throttle.acquire(bytes.length);
+                store.put(ChunkIds.describe(bytes, 0, bytes.length), bytes, 0);
+                chunksFetched.incrementAndGet();
+                bytesFetched.addAndGet(bytes.length);
+                return;
+            } catch (IOException e) {
+                LOG.debug("fetching chunk {} from {}: {}", id, nodeId, e.toString());
+            }
+        }
+        fetchFailures.incrementAndGet();
+        LOG.warn("chunk {} is missing here and no node could supply an intact copy (this pass)", id);
+    }
+
+    /** Makes sure every replica of the group has the chunk, then deletes the copy here. */
+    private void handOff(Placement p, List<String> replicas, String id) throws InterruptedException {
+        byte[] bytes = null;
+        for (String r : replicas) {
+            NodeInfo n = p.node(r);
+            if (n == null || n.peerAddress() == null) return;
+            try {
+                if (peers.has(n.peerAddress(), id)) continue;
+                if (bytes == null) {
+                    bytes = readVerified(id);
+                    if (bytes == null) return; // our copy is bad or gone: nothing to hand over
+                    throttle.acquire(bytes.length);
+                }
+                peers.put(n.peerAddress(), ChunkIds.describe(bytes, 0, bytes.length), bytes, 0);
+                chunksPushed.incrementAndGet();
+            } catch (IOException e) {
+                LOG.debug("hand-off of chunk {} to {}: {}", id, r, e.toString());
+                return; // keep our copy until every replica has it
+            }
+        }
+        try {
+            if (store.delete(id)) chunksHandedOff.incrementAndGet();
+        } catch (IOException e) {
+            LOG.warn("deleting handed-off chunk {}: {}", id, e.toString());
+        }
+    }
+
+    private byte[] readVerified(String id) {
+        try {
+            byte[] bytes = Files.readAllBytes(store.pathOf(id));
+            if (!ChunkIds.describe(bytes, 0, bytes.length).id().equals(id)) {
+                store.quarantine(id);
+                return null;
+            }
+            return bytes;
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    public long passes() {
+        return passes.get();
+    }
+
+    public long chunksFetched() {
+        return chunksFetched.get();
+    }
+
+    public long bytesFetched() {
+        return bytesFetched.get();
+    }
+
+    public long chunksPushed() {
+        return chunksPushed.get();
+    }
+
+    public long chunksHandedOff() {
+        return chunksHandedOff.get();
+    }
+
+    public long fetchFailures() {
+        return fetchFailures.get();
+    }
+
+    public long groupsDiffed() {
+        return groupsDiffed.get();
+    }
+
+    /** Chunks this node should hold but did not, as found by the last pass (under-replicated). */
+    public long missingLastPass() {
+        return missingLastPass;
+    }
+
+    public long lastPassMillis() {
+        return lastPassMillis;
+    }
+
+    /** A token bucket of bytes per second with a one-second burst; acquire blocks (bounded by the amount asked). */
+    public static final class Throttle {
+        private final long bytesPerSecond;
+        private long available;
+        private long lastNanos = System.nanoTime();
+
+        public Throttle(long bytesPerSecond) {
+            if (bytesPerSecond < 1) throw new IllegalArgumentException("bytesPerSecond must be >= 1");
+            this.bytesPerSecond = bytesPerSecond;
+            this.available = bytesPerSecond;
+        }
+
+        public synchronized void acquire(long bytes) throws InterruptedException {
+            refill();
+            available -= bytes;
+            if (available < 0) {
+                long waitNanos = (long) (-available * 1e9 / bytesPerSecond);
+                java.util.concurrent.TimeUnit.NANOSECONDS.sleep(waitNanos);
+                refill();
+            }
+        }
+
+        private void refill() {
+            long now = System.nanoTime();
+            available = Math.min(bytesPerSecond, available + (long) ((now - lastNanos) / 1e9 * bytesPerSecond));
+            lastNanos = now;
+        }
+    }
+}
