@@ -1,0 +1,246 @@
+package io.glint.node.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Real node processes on 127.0.0.1 for cluster tests: each node is its own JVM
+ * ({@code io.glint.node.Main} on this test's class path) with its own config, ports, data
+ * directory and log, started, killed with SIGKILL, stopped and restarted by the test.
+ * Timing settings are short (heartbeat 1 s, down after 4 s, replicator every 1 s) so that
+ * failure handling shows within seconds; every wait is a bounded poll.
+ */
+final class ClusterProcesses implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String SECRET = "cluster-test-secret";
+
+    final Path dir;
+    final int count;
+    final int[] httpPorts;
+    final int[] raftPorts;
+    final int[] peerPorts;
+    private final Process[] processes;
+    private final int voters;
+    private final String extraYaml;
+    final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+
+    ClusterProcesses(Path dir, int count, int voters, String extraYaml) throws IOException {
+        this.dir = dir;
+        this.count = count;
+        this.voters = voters;
+        this.extraYaml = extraYaml;
+        httpPorts = new int[count];
+        raftPorts = new int[count];
+        peerPorts = new int[count];
+        processes = new Process[count];
+        for (int i = 0; i < count; i++) {
+            httpPorts[i] = freePort();
+            raftPorts[i] = freePort();
+            peerPorts[i] = freePort();
+        }
+        List<String> peers = new ArrayList<>();
+        for (int i = 0; i < count; i++) peers.add(id(i) + "@127.0.0.1:" + raftPorts[i]);
+        for (int i = 0; i < count; i++) {
+            Files.writeString(config(i), """
+                    node:
+                      id: %s
+                      dataDir: %s
+                    http:
+                      host: 127.0.0.1
+                      port: %d
+                    raft:
+                      host: 127.0.0.1
+                      port: %d
+                      peers: [%s]
+                      voters: %d
+                      clusterName: cluster-test
+                      electionTimeout: 1s
+                    peer:
+                      host: 127.0.0.1
+                      port: %d
+                      secret: %s
+                    chunk:
+                      size: 1MiB
+                    replication:
+                      factor: 3
+                      writeAcks: 2
+                      heartbeatSeconds: 1
+                      downAfterSeconds: 4
+                      intervalSeconds: 1
+                      bytesPerSecond: 200MiB
+                    %s
+                    """.formatted(id(i), dir.resolve(id(i)), httpPorts[i], raftPorts[i], String.join(", ", peers), voters,
+                    peerPorts[i], SECRET, extraYaml));
+        }
+    }
+
+    static String id(int i) {
+        return "node-" + (i + 1);
+    }
+
+    Path config(int i) {
+        return dir.resolve(id(i) + ".yaml");
+    }
+
+    Path log(int i) {
+        return dir.resolve(id(i) + ".log");
+    }
+
+    String url(int i) {
+        return "http://127.0.0.1:" + httpPorts[i];
+    }
+
+    void start(int i) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), "io.glint.node.Main", "--config", config(i).toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log(i).toFile()));
+        processes[i] = pb.start();
+    }
+
+    void startAll() throws IOException {
+        for (int i = 0; i < count; i++) start(i);
+        for (int i = 0; i < count; i++) awaitHealthy(i);
+    }
+
+    void awaitHealthy(int i) {
+        await(Duration.ofSeconds(120), () -> {
+            if (processes[i] != null && !processes[i].isAlive()) {
+                throw new IllegalStateException(id(i) + " exited: " + tail(i));
+            }
+            try {
+                return get(i, "/healthcheck").statusCode() == 200;
+            } catch (IOException e) {
+                return false;
+            }
+        }, id(i) + " healthy");
+    }
+
+    /** SIGKILL: no shutdown hook, no flush, like a power cut of the process. */
+    void kill9(int i) throws InterruptedException {
+        Process p = processes[i];
+        if (p == null) return;
+        p.destroyForcibly();
+        p.waitFor(30, TimeUnit.SECONDS);
+        processes[i] = null;
+    }
+
+    boolean alive(int i) {
+        return processes[i] != null && processes[i].isAlive();
+    }
+
+    HttpResponse<String> get(int i, String path) throws IOException {
+        return send(HttpRequest.newBuilder(URI.create(url(i) + path)).timeout(Duration.ofSeconds(30)).GET().build());
+    }
+
+    HttpResponse<String> send(HttpRequest r) throws IOException {
+        try {
+            return http.send(r, HttpResponse.BodyHandlers.ofString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    String createImage(int i, String name) throws IOException {
+        HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(url(i) + "/v2/images")).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"" + name + "\",\"disk_format\":\"raw\",\"container_format\":\"bare\"}"))
+                .build());
+        if (r.statusCode() != 201) throw new IOException("create on " + id(i) + ": " + r.statusCode() + " " + r.body());
+        return JSON.readTree(r.body()).path("id").asText();
+    }
+
+    HttpResponse<String> upload(int i, String imageId, byte[] data) throws IOException {
+        return send(HttpRequest.newBuilder(URI.create(url(i) + "/v2/images/" + imageId + "/file")).timeout(Duration.ofSeconds(120))
+                .header("Content-Type", "application/octet-stream").PUT(HttpRequest.BodyPublishers.ofByteArray(data)).build());
+    }
+
+    /** The image's bytes as node i serves them, or null if it answers other than 200. */
+    byte[] download(int i, String imageId) throws IOException {
+        try {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(url(i) + "/v2/images/" + imageId + "/file"))
+                    .timeout(Duration.ofSeconds(120)).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            return r.statusCode() == 200 ? r.body() : null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    JsonNode status(int i) throws IOException {
+        HttpResponse<String> r = get(i, "/glint/v1/cluster");
+        if (r.statusCode() != 200) throw new IOException("status of " + id(i) + ": " + r.statusCode());
+        return JSON.readTree(r.body());
+    }
+
+    /** The chunk ids node i holds, as its peer API lists them. */
+    java.util.Set<String> chunksOn(int i) throws IOException {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        PeerClient c = new PeerClient(SECRET, Duration.ofSeconds(10));
+        for (Integer pg : c.digests("127.0.0.1:" + peerPorts[i]).keySet()) out.addAll(c.listGroup("127.0.0.1:" + peerPorts[i], pg));
+        return out;
+    }
+
+    String tail(int i) {
+        try {
+            List<String> lines = Files.readAllLines(log(i));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    static void await(Duration bound, BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + bound.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) return;
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted waiting for " + what);
+            }
+        }
+        throw new AssertionError("not within " + bound.toSeconds() + " s: " + what);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (int i = 0; i < count; i++) {
+            Process p = processes[i];
+            if (p != null) p.destroyForcibly();
+        }
+        for (int i = 0; i < count; i++) {
+            Process p = processes[i];
+            if (p != null) {
+                try {
+                    p.waitFor(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+}
