@@ -81,7 +81,19 @@ public final class GlintNode implements AutoCloseable {
         this.config = config;
         Path data = baseDir.resolve(config.node().dataDir()).normalize();
         Files.createDirectories(data);
-        List<RegistryPeer> peers = peers(config);
+        // A founder lists the peers; a later node asks a running one (raft.join) and keeps the answer.
+        Path joinedPeers = data.resolve("raft-peers.txt");
+        boolean freshJoin = false;
+        List<RegistryPeer> peers;
+        if (config.raft().join() == null) {
+            peers = peers(config);
+        } else if (Files.exists(joinedPeers)) {
+            peers = readPeers(joinedPeers);
+        } else {
+            peers = Join.membersFrom(config.raft().join(), config.raft().clusterName(),
+                    RegistryPeer.listener(config.node().id(), config.raft().host() + ":" + config.raft().port()));
+            freshJoin = true;
+        }
         registryServer = RegistryServer.start(RegistryServer.Config.builder(config.node().id(), peers, data.resolve("registry"))
                 .clusterName(config.raft().clusterName())
                 .bindHost(config.raft().host())
@@ -90,6 +102,10 @@ public final class GlintNode implements AutoCloseable {
                 .build());
         registry = Registry.builder(registryServer).build();
         RegistryClient client = registry;
+        if (freshJoin) {
+            Join.complete(registry, registryServer.config().self(), peers, config.raft().voters());
+            writePeers(joinedPeers, registry.members());
+        }
 
         ChunkStore chunks = new ChunkStore(data.resolve("chunks"));
         long capacityBytes = config.node().capacity() != null ? config.node().capacity().bytes()
@@ -187,6 +203,25 @@ public final class GlintNode implements AutoCloseable {
             peers.add(RegistryPeer.voter(p.substring(0, at), p.substring(at + 1)));
         }
         return RegistryPeer.firstVoters(peers, config.raft().voters());
+    }
+
+    private static List<RegistryPeer> readPeers(Path file) throws IOException {
+        List<RegistryPeer> out = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) {
+            String[] f = line.trim().split(" ");
+            if (f.length != 3) continue;
+            out.add(new RegistryPeer(f[0], f[1], RegistryPeer.Role.valueOf(f[2])));
+        }
+        if (out.isEmpty()) throw new IOException(file + " lists no Raft members; delete it to join again");
+        return out;
+    }
+
+    private static void writePeers(Path file, List<RegistryPeer> members) throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (RegistryPeer m : members) b.append(m.id()).append(' ').append(m.address()).append(' ').append(m.role()).append('\n');
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, b.toString());
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Records this node in the registry's node table (retried while the group elects a leader). */

@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  *       have all R replicas UP, fewer, or none;</li>
  *   <li>{@code POST /glint/v1/nodes/{id}/drain}: the node takes no new placements; the replicator
  *       moves its groups to the others;</li>
- *   <li>{@code DELETE /glint/v1/nodes/{id}}: the node leaves the node table and the Raft group.</li>
+ *   <li>{@code DELETE /glint/v1/nodes/{id}}: the node leaves the node table and the Raft group;</li>
+ *   <li>{@code GET /glint/v1/raft}: the cluster name and Raft members, which a joining node asks for.</li>
  * </ul>
  */
 public final class ClusterAdminApi {
@@ -58,6 +59,7 @@ public final class ClusterAdminApi {
 
     public void register(Router r) {
         r.add(HttpMethod.GET, "/glint/v1/cluster", Route.BodyMode.NONE, this::status);
+        r.add(HttpMethod.GET, "/glint/v1/raft", Route.BodyMode.NONE, this::raft);
         r.add(HttpMethod.POST, "/glint/v1/nodes/{node_id}/drain", Route.BodyMode.NONE, this::drain);
         r.add(HttpMethod.DELETE, "/glint/v1/nodes/{node_id}", Route.BodyMode.NONE, this::remove);
     }
@@ -117,6 +119,16 @@ public final class ClusterAdminApi {
         rep.put("under_replicated_writes", chunks.underReplicatedWrites());
         out.put("replicator", rep);
         return Response.json(HttpResponseStatus.OK, out);
+    }
+
+    /** The Raft members, for a node that joins through this one. */
+    private Response raft(Request req) {
+        requireAdmin(req);
+        List<Map<String, Object>> members = new ArrayList<>();
+        for (RegistryPeer m : registry.members()) {
+            members.add(Map.of("id", m.id(), "address", m.address(), "role", m.role().name()));
+        }
+        return Response.json(HttpResponseStatus.OK, Map.of("cluster_name", server.config().clusterName(), "members", members));
     }
 
     /** Chunks the node holds, as its own digests report (-1 when it does not answer). */

@@ -20,7 +20,7 @@ public record NodeConfig(Node node, Http http, Raft raft, Auth auth, Api api, Ch
                       @JsonProperty("peer") Peer peer, @JsonProperty("replication") Replication replication) {
         this.node = node == null ? new Node(null, null, null, null) : node;
         this.http = http == null ? new Http(null, null) : http;
-        this.raft = raft == null ? new Raft(null, null, null, null, null, null) : raft;
+        this.raft = raft == null ? new Raft(null, null, null, null, null, null, null) : raft;
         this.auth = auth == null ? new Auth(null, null) : auth;
         this.api = api == null ? new Api(null, null, null) : api;
         this.chunk = chunk == null ? new Chunk(null) : chunk;
@@ -114,8 +114,14 @@ public record NodeConfig(Node node, Http http, Raft raft, Auth auth, Api api, Ch
      * @param peers   every registry member as {@code id@host:port}, this node included; empty: this node alone
      * @param voters  how many of {@code peers} (in order) vote; the rest are listeners
      */
+    /**
+     * @param peers the founding members, {@code id@host:port}, the same list on each of them
+     * @param join  instead of peers: the HTTP address ({@code host:port}) of any running node; a new
+     *              node asks it for the members and joins as a listener, then becomes a voter while
+     *              the group has fewer than {@code voters}
+     */
     public record Raft(String host, Integer port, List<String> peers, Integer voters, String clusterName,
-                       String electionTimeout) {
+                       String electionTimeout, String join) {
         public Raft {
             host = host == null ? "127.0.0.1" : host;
             port = port == null ? 9494 : port;
@@ -123,6 +129,12 @@ public record NodeConfig(Node node, Http http, Raft raft, Auth auth, Api api, Ch
             voters = voters == null ? 3 : voters;
             clusterName = clusterName == null ? "glint" : clusterName;
             electionTimeout = electionTimeout == null ? "1s" : electionTimeout;
+            if (join != null && !peers.isEmpty()) {
+                throw new IllegalArgumentException("raft.join and raft.peers exclude each other: founders list peers, later nodes join");
+            }
+            if (join != null && !join.matches("[A-Za-z0-9.\\-\\[\\]:]+:[0-9]{1,5}")) {
+                throw new IllegalArgumentException("raft.join is host:port of a running node's HTTP API, got '" + join + "'");
+            }
         }
 
         public Duration electionTimeoutDuration() {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -94,7 +95,7 @@ class ClusterFailoverTest {
             for (int i = 0; i < 4; i++) all.addAll(c.chunksOn(i));
             assertEquals(4 * 5, all.size());
             // Every chunk on exactly its three replicas once the replicator has settled.
-            await(Duration.ofSeconds(60), () -> copies(c, all, List.of(0, 1, 2, 3)).values().stream().allMatch(n -> n == 3),
+            await(Duration.ofSeconds(60), () -> c.copies(all, List.of(0, 1, 2, 3)).values().stream().allMatch(n -> n == 3),
                     "every chunk on 3 of 4 nodes");
 
             int victim = 3; // the listener: its loss leaves the voters' quorum intact
@@ -111,7 +112,7 @@ class ClusterFailoverTest {
                     return false;
                 }
             }, "the dead node is marked DOWN");
-            await(Duration.ofSeconds(90), () -> copies(c, all, List.of(0, 1, 2)).values().stream().allMatch(n -> n == 3),
+            await(Duration.ofSeconds(90), () -> c.copies(all, List.of(0, 1, 2)).values().stream().allMatch(n -> n == 3),
                     "every chunk on all 3 live nodes");
             double seconds = (System.nanoTime() - t0) / 1e9;
             long moved = totalBytes(c, List.of(0, 1, 2)) - bytesBefore;
@@ -123,17 +124,69 @@ class ClusterFailoverTest {
         }
     }
 
-    private static Map<String, Integer> copies(ClusterProcesses c, Set<String> chunks, List<Integer> nodes) {
-        Map<String, Integer> n = new HashMap<>();
-        for (String id : chunks) n.put(id, 0);
-        for (int i : nodes) {
-            try {
-                for (String id : c.chunksOn(i)) n.computeIfPresent(id, (k, v) -> v + 1);
-            } catch (IOException e) {
-                return Map.of("unreachable", -1);
+    /**
+     * A 4th node joins a running 3-node cluster through node 1 (raft.join): it becomes a listener,
+     * placement gives it its share of the groups, its replicator fetches them and the others hand
+     * off what is no longer theirs. A reader loop downloads every image from every node during the
+     * move and checks every byte; at the end every chunk is on exactly three nodes and the new node
+     * holds its share.
+     */
+    @Test
+    void aFourthNodeJoinsAndGroupsRebalanceWhileEveryImageStaysReadable() throws Exception {
+        try (ClusterProcesses c = new ClusterProcesses(dir, 3, 1, 3, "")) {
+            c.startAll();
+            Map<String, byte[]> images = new HashMap<>();
+            for (int k = 0; k < 6; k++) {
+                byte[] d = data(3 * 1024 * 1024 + 1 + k, 30 + k);
+                String id = c.createImage(k % 3, "img-" + k);
+                assertEquals(204, c.upload(k % 3, id, d).statusCode());
+                images.put(id, d);
             }
+            Set<String> all = new HashSet<>(c.chunksOn(0));
+            assertEquals(6 * 4, all.size());
+
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.List<String> readErrors = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            Thread reader = new Thread(() -> {
+                for (int round = 0; round < 10_000 && !stop.get(); round++) {
+                    for (Map.Entry<String, byte[]> e : images.entrySet()) {
+                        int node = round % 3;
+                        try {
+                            byte[] got = c.download(node, e.getKey());
+                            if (!Arrays.equals(got, e.getValue())) readErrors.add("round " + round + " node " + node + " image " + e.getKey());
+                        } catch (IOException ex) {
+                            readErrors.add("round " + round + " node " + node + ": " + ex);
+                        }
+                        reads.incrementAndGet();
+                    }
+                }
+            }, "reader");
+            reader.start();
+            try {
+                c.start(3);
+                c.awaitHealthy(3);
+                await(Duration.ofSeconds(60), () -> {
+                    try {
+                        return c.status(0).path("nodes").size() == 4 && !c.chunksOn(3).isEmpty();
+                    } catch (IOException e) {
+                        return false;
+                    }
+                }, "node 4 is in the node table and holds chunks");
+                await(Duration.ofSeconds(90), () -> c.copies(all, List.of(0, 1, 2, 3)).values().stream().allMatch(n -> n == 3),
+                        "every chunk on exactly 3 of the 4 nodes (fetched and handed off)");
+            } finally {
+                stop.set(true);
+                reader.join(120_000);
+            }
+            assertEquals(List.of(), readErrors, "downloads during the move");
+            assertTrue(reads.get() >= images.size(), "the reader ran: " + reads.get());
+            int onNew = c.chunksOn(3).size();
+            assertTrue(onNew >= all.size() * 3 / 4 / 2, "node 4 holds its share: " + onNew + " of " + all.size());
+            JsonNode raft = c.JSON.readTree(c.get(0, "/glint/v1/raft").body());
+            assertTrue(raft.path("members").toString().contains("node-4"), raft.toString());
+            for (Map.Entry<String, byte[]> e : images.entrySet()) assertArrayEquals(e.getValue(), c.download(3, e.getKey()));
         }
-        return n;
     }
 
     private static long totalBytes(ClusterProcesses c, List<Integer> nodes) throws IOException {

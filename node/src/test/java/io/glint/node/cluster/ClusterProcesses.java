@@ -30,6 +30,7 @@ final class ClusterProcesses implements AutoCloseable {
 
     final Path dir;
     final int count;
+    final int founders;
     final int[] httpPorts;
     final int[] raftPorts;
     final int[] peerPorts;
@@ -40,8 +41,18 @@ final class ClusterProcesses implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(2)).build();
 
     ClusterProcesses(Path dir, int count, int voters, String extraYaml) throws IOException {
+        this(dir, count, 0, voters, extraYaml);
+    }
+
+    /**
+     * @param founders nodes configured with the full peer list (started by {@link #startAll})
+     * @param joiners  further nodes configured to join through node 1 ({@code raft.join}); the test starts them
+     */
+    ClusterProcesses(Path dir, int founders, int joiners, int voters, String extraYaml) throws IOException {
+        int count = founders + joiners;
         this.dir = dir;
         this.count = count;
+        this.founders = founders;
         this.voters = voters;
         this.extraYaml = extraYaml;
         httpPorts = new int[count];
@@ -54,7 +65,7 @@ final class ClusterProcesses implements AutoCloseable {
             peerPorts[i] = freePort();
         }
         List<String> peers = new ArrayList<>();
-        for (int i = 0; i < count; i++) peers.add(id(i) + "@127.0.0.1:" + raftPorts[i]);
+        for (int i = 0; i < founders; i++) peers.add(id(i) + "@127.0.0.1:" + raftPorts[i]);
         for (int i = 0; i < count; i++) {
             Files.writeString(config(i), """
                     node:
@@ -66,7 +77,7 @@ final class ClusterProcesses implements AutoCloseable {
                     raft:
                       host: 127.0.0.1
                       port: %d
-                      peers: [%s]
+                      %s
                       voters: %d
                       clusterName: cluster-test
                       electionTimeout: 1s
@@ -84,9 +95,24 @@ final class ClusterProcesses implements AutoCloseable {
                       intervalSeconds: 1
                       bytesPerSecond: 200MiB
                     %s
-                    """.formatted(id(i), dir.resolve(id(i)), httpPorts[i], raftPorts[i], String.join(", ", peers), voters,
+                    """.formatted(id(i), dir.resolve(id(i)), httpPorts[i], raftPorts[i],
+                    i < founders ? "peers: [" + String.join(", ", peers) + "]" : "join: 127.0.0.1:" + httpPorts[0], voters,
                     peerPorts[i], SECRET, extraYaml));
         }
+    }
+
+    /** The chunk copies per chunk id over the given nodes (nodes that do not answer count nothing). */
+    java.util.Map<String, Integer> copies(java.util.Collection<String> chunks, java.util.List<Integer> nodes) {
+        java.util.Map<String, Integer> n = new java.util.HashMap<>();
+        for (String id : chunks) n.put(id, 0);
+        for (int i : nodes) {
+            try {
+                for (String id : chunksOn(i)) n.computeIfPresent(id, (k, v) -> v + 1);
+            } catch (IOException e) {
+                // an unreachable node holds nothing we can count
+            }
+        }
+        return n;
     }
 
     static String id(int i) {
@@ -113,9 +139,10 @@ final class ClusterProcesses implements AutoCloseable {
         processes[i] = pb.start();
     }
 
+    /** Starts the founders and waits until each answers. */
     void startAll() throws IOException {
-        for (int i = 0; i < count; i++) start(i);
-        for (int i = 0; i < count; i++) awaitHealthy(i);
+        for (int i = 0; i < founders; i++) start(i);
+        for (int i = 0; i < founders; i++) awaitHealthy(i);
     }
 
     void awaitHealthy(int i) {
