@@ -189,6 +189,106 @@ class ClusterFailoverTest {
         }
     }
 
+    /**
+     * Kill -9 the Raft leader while an upload streams through another node, and (second round)
+     * while the leader itself coordinates an upload. Either the upload completes, and then the
+     * image is active and whole on every live node, or it fails with an error and the image is not
+     * active: never an active image with missing data.
+     */
+    @Test
+    void killingTheLeaderMidUploadNeverLeavesAnActiveImageWithMissingData() throws Exception {
+        try (ClusterProcesses c = new ClusterProcesses(dir, 3, 3, "")) {
+            c.startAll();
+            for (boolean leaderCoordinates : new boolean[]{false, true}) {
+                int leader = leaderIndex(c);
+                int coordinator = leaderCoordinates ? leader : (leader + 1) % 3;
+                int observer = leaderCoordinates ? (leader + 1) % 3 : (leader + 2) % 3;
+                byte[] d = data(24 * 1024 * 1024 + 5, leaderCoordinates ? 77 : 78);
+                String id = c.createImage(coordinator, "mid-upload-" + leaderCoordinates);
+                java.util.concurrent.CompletableFuture<Integer> upload = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return c.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(c.url(coordinator) + "/v2/images/" + id + "/file"))
+                                .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/octet-stream")
+                                .PUT(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new SlowStream(d, 32 * 1024, 5)))
+                                .build()).statusCode();
+                    } catch (IOException e) {
+                        return -1; // the connection broke: a failed upload
+                    }
+                });
+                Thread.sleep(1500);
+                assertTrue(!upload.isDone(), "the upload is still streaming when the leader dies");
+                c.kill9(leader);
+                int status = upload.get(180, java.util.concurrent.TimeUnit.SECONDS);
+                await(Duration.ofSeconds(60), () -> {
+                    try {
+                        return c.get(observer, "/v2/images/" + id).statusCode() == 200;
+                    } catch (IOException e) {
+                        return false;
+                    }
+                }, "the survivors answer for the image");
+                String imageStatus = c.JSON.readTree(c.get(observer, "/v2/images/" + id).body()).path("status").asText();
+                if (status == 204) {
+                    assertEquals("active", imageStatus);
+                    for (int i = 0; i < 3; i++) if (i != leader) assertArrayEquals(d, c.download(i, id), "node " + i);
+                } else {
+                    assertTrue(!imageStatus.equals("active"), "a failed upload (" + status + ") left the image " + imageStatus);
+                }
+                System.out.printf("leader killed mid-upload (%s coordinating): upload answered %d, image %s%n",
+                        leaderCoordinates ? "the leader" : "a follower", status, imageStatus);
+                c.start(leader);
+                c.awaitHealthy(leader);
+            }
+        }
+    }
+
+    private static int leaderIndex(ClusterProcesses c) {
+        int[] found = {-1};
+        await(Duration.ofSeconds(30), () -> {
+            try {
+                String leader = c.status(0).path("leader").asText();
+                for (int i = 0; i < c.count; i++) if (ClusterProcesses.id(i).equals(leader)) found[0] = i;
+                return found[0] >= 0;
+            } catch (IOException e) {
+                return false;
+            }
+        }, "a leader");
+        return found[0];
+    }
+
+    /** A body that trickles: {@code piece} bytes, then a pause of {@code pauseMillis}, so an upload takes seconds. */
+    static final class SlowStream extends java.io.InputStream {
+        private final byte[] data;
+        private final int piece;
+        private final int pauseMillis;
+        private int pos;
+
+        SlowStream(byte[] data, int piece, int pauseMillis) {
+            this.data = data;
+            this.piece = piece;
+            this.pauseMillis = pauseMillis;
+        }
+
+        @Override
+        public int read() {
+            return pos < data.length ? data[pos++] & 0xff : -1;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (pos >= data.length) return -1;
+            try {
+                Thread.sleep(pauseMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException();
+            }
+            int n = Math.min(Math.min(len, piece), data.length - pos);
+            System.arraycopy(data, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+    }
+
     private static long totalBytes(ClusterProcesses c, List<Integer> nodes) throws IOException {
         long total = 0;
         for (int i : nodes) {
