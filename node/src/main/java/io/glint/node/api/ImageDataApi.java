@@ -114,9 +114,37 @@ public final class ImageDataApi {
         return Response.empty(HttpResponseStatus.NO_CONTENT);
     }
 
+    /**
+     * Downloads read the image linearizably, but image data is immutable once written: when this
+     * node cannot reach a quorum within {@link #DOWNLOAD_READ_WAIT_MILLIS} (it is on the minority
+     * side of a partition), the record this node has applied is used instead, so the data it holds
+     * stays readable. Metadata requests never do this (they answer 503 there).
+     */
+    static final long DOWNLOAD_READ_WAIT_MILLIS = 5_000;
+
+    private Result readForDownload(Query q, boolean[] stale) {
+        java.util.concurrent.CompletableFuture<Result> f = registry.read(q);
+        try {
+            return f.get(DOWNLOAD_READ_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            f.cancel(false);
+            Result local = registry.readLocal(q);
+            if (!local.isOk()) {
+                throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        "The image registry is unreachable from this node and it knows no such image; try another node.");
+            }
+            stale[0] = true;
+            return local;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "Interrupted while waiting for the registry.");
+        }
+    }
+
     private Response download(Request req) {
         String id = ImagesApi.imageId(req);
-        Image image = Outcomes.await(registry.read(new Query.GetImage(req.identity(), id)), Image.class);
+        boolean[] stale = {false};
+        Image image = Outcomes.value(readForDownload(new Query.GetImage(req.identity(), id), stale), Image.class);
         if (image.status() == ImageStatus.DEACTIVATED && !req.identity().isAdmin()) {
             throw ApiException.forbidden("The requested image has been deactivated. Image data download is forbidden.");
         }
@@ -134,7 +162,9 @@ public final class ImageDataApi {
         }
         DownloadService.Download d;
         try {
-            d = downloads.open(id, range.range());
+            d = stale[0]
+                    ? downloads.open(id, range.range(), Outcomes.value(readForDownload(new Query.GetManifest(id), stale), ChunkManifest.class))
+                    : downloads.open(id, range.range());
         } catch (DataPathException e) {
             throw error(e);
         }
@@ -142,6 +172,7 @@ public final class ImageDataApi {
         Response resp = Response.stream(status, d.lengthBytes(), d.streamer()).header("Content-Type", OCTET_STREAM);
         if (d.manifest().checksum() != null) resp.header("Content-MD5", d.manifest().checksum());
         if (d.partial()) resp.header("Content-Range", d.range().contentRange(d.manifest().sizeBytes()));
+        if (stale[0]) resp.header("X-Glint-Registry", "local-read");
         return resp;
     }
 

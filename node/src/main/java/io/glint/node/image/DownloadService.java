@@ -101,7 +101,11 @@ public final class DownloadService {
      *                           registry unavailable
      */
     public Download open(String imageId, ByteRange range) throws DataPathException {
-        ChunkManifest manifest = manifest(imageId);
+        return open(imageId, range, manifest(imageId));
+    }
+
+    /** As {@link #open(String, ByteRange)} with a manifest the caller already read. */
+    public Download open(String imageId, ByteRange range, ChunkManifest manifest) throws DataPathException {
         long sizeBytes = manifest.sizeBytes();
         ByteRange covered = range == null ? ByteRange.whole(sizeBytes) : range;
         if (covered != null && covered.last() >= sizeBytes) {
