@@ -54,6 +54,24 @@ class ConfigLoaderTest {
         assertTrue(e.getMessage().contains("replication"), e.getMessage());
     }
 
+    /** Every config shipped in cluster-configs/ loads; a founder lists peers, a later node joins. */
+    @Test
+    void everyShippedConfigLoads() throws Exception {
+        Path root = Path.of("..", "cluster-configs");
+        List<Path> files;
+        try (var s = Files.walk(root)) {
+            files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+        }
+        assertTrue(files.size() >= 1 + 3 + 5 + 6, "configs found: " + files);
+        for (Path f : files) {
+            NodeConfig c = ConfigLoader.load(f);
+            assertTrue(c.raft().join() != null || !c.raft().peers().isEmpty(), f + " neither lists peers nor joins");
+        }
+        NodeConfig joiner = ConfigLoader.load(root.resolve("multi-machine-example/glint-4.yaml"));
+        assertEquals("10.0.0.11:9292", joiner.raft().join());
+        assertEquals("zone-1", joiner.node().zone());
+    }
+
     @Test
     void clusterSectionsHaveDefaultsAndChecks(@TempDir Path dir) throws Exception {
         NodeConfig defaults = ConfigLoader.load(Files.writeString(dir.resolve("empty.yaml"), ""));
