@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * The operator's commands against a running node's admin API:
- * {@code glint cluster status [--json]}, {@code glint node drain ID}, {@code glint node remove ID};
+ * {@code glint cluster status [--json]}, {@code glint node drain|undrain|remove ID};
  * each takes {@code --url URL} (default: {@code $GLINT_URL}, else http://127.0.0.1:9292).
  * Exit codes: 0 done, 1 the server refused or failed, 2 usage or connection error.
  */
@@ -45,6 +45,9 @@ public final class AdminCli {
             if (words.equals(List.of("cluster", "status"))) return status(url, json);
             if (words.size() == 3 && words.get(0).equals("node") && words.get(1).equals("drain")) {
                 return call(url, "POST", "/glint/v1/nodes/" + words.get(2) + "/drain", "node " + words.get(2) + " is draining");
+            }
+            if (words.size() == 3 && words.get(0).equals("node") && words.get(1).equals("undrain")) {
+                return call(url, "POST", "/glint/v1/nodes/" + words.get(2) + "/undrain", "node " + words.get(2) + " takes data again");
             }
             if (words.size() == 3 && words.get(0).equals("node") && words.get(1).equals("remove")) {
                 return call(url, "DELETE", "/glint/v1/nodes/" + words.get(2), "node " + words.get(2) + " was removed");
@@ -124,7 +127,7 @@ public final class AdminCli {
 
     private static int usage(String problem) {
         System.err.println("glint: " + problem + "\nusage: glint cluster status [--json] [--url URL]\n"
-                + "       glint node drain ID [--url URL]\n       glint node remove ID [--url URL]");
+                + "       glint node drain ID | undrain ID | remove ID [--url URL]");
         return 2;
     }
 }

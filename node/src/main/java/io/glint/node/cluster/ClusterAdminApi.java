@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
  *       have all R replicas UP, fewer, or none;</li>
  *   <li>{@code POST /glint/v1/nodes/{id}/drain}: the node takes no new placements; the replicator
  *       moves its groups to the others;</li>
+ *   <li>{@code POST /glint/v1/nodes/{id}/undrain}: a draining node takes placements again;</li>
  *   <li>{@code DELETE /glint/v1/nodes/{id}}: the node leaves the node table and the Raft group;</li>
  *   <li>{@code GET /glint/v1/raft}: the cluster name and Raft members, which a joining node asks for.</li>
  * </ul>
@@ -61,6 +62,7 @@ public final class ClusterAdminApi {
         r.add(HttpMethod.GET, "/glint/v1/cluster", Route.BodyMode.NONE, this::status);
         r.add(HttpMethod.GET, "/glint/v1/raft", Route.BodyMode.NONE, this::raft);
         r.add(HttpMethod.POST, "/glint/v1/nodes/{node_id}/drain", Route.BodyMode.NONE, this::drain);
+        r.add(HttpMethod.POST, "/glint/v1/nodes/{node_id}/undrain", Route.BodyMode.NONE, this::undrain);
         r.add(HttpMethod.DELETE, "/glint/v1/nodes/{node_id}", Route.BodyMode.NONE, this::remove);
     }
 
@@ -150,6 +152,19 @@ public final class ClusterAdminApi {
         if (!r.isOk()) throw fromResult(r);
         view.refresh();
         return Response.json(HttpResponseStatus.OK, Map.of("id", id, "state", "DRAINING"));
+    }
+
+    private Response undrain(Request req) throws Exception {
+        requireAdmin(req);
+        String id = req.pathParam("node_id");
+        view.refresh();
+        NodeInfo n = view.nodes().stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
+        if (n == null) throw ApiException.notFound("Node " + id + " not found");
+        if (n.state() != NodeState.DRAINING) throw ApiException.conflict("Node " + id + " is " + n.state() + ", not DRAINING");
+        Result r = registry.propose(new Command.UpdateNode(clock.millis(), id, NodeState.UP, null)).get(30, TimeUnit.SECONDS);
+        if (!r.isOk()) throw fromResult(r);
+        view.refresh();
+        return Response.json(HttpResponseStatus.OK, Map.of("id", id, "state", "UP"));
     }
 
     private Response remove(Request req) throws Exception {
