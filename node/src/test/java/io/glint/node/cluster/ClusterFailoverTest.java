@@ -241,6 +241,85 @@ class ClusterFailoverTest {
         }
     }
 
+    /**
+     * With writeAcks "all", an upload while one of the three replicas is dead cannot be acknowledged:
+     * it fails with a clear error, the image goes back to queued with no data, and once the node is
+     * back a new upload of the same image succeeds.
+     */
+    @Test
+    void tooFewReplicasFailTheUploadCleanly() throws Exception {
+        // Down after 10 min: the dead node must stay in placement, else "all" means the two that are left.
+        try (ClusterProcesses c = new ClusterProcesses(dir, 3, 0, 3, "", "all", 600)) {
+            c.startAll();
+            int dead = (leaderIndex(c) + 1) % 3;
+            int coordinator = (dead + 1) % 3;
+            c.kill9(dead);
+            byte[] d = data(2 * 1024 * 1024 + 3, 55);
+            String id = c.createImage(coordinator, "acks");
+            HttpResponse<String> r = c.upload(coordinator, id, d);
+            assertTrue(r.statusCode() >= 500 && r.statusCode() < 600, () -> "upload answered " + r.statusCode() + " " + r.body()
+                    + "\n" + c.tail(coordinator));
+            assertTrue(r.body().contains("replicas"), r.body());
+            JsonNode image = c.JSON.readTree(c.get(coordinator, "/v2/images/" + id).body());
+            assertEquals("queued", image.path("status").asText());
+            assertTrue(image.path("size").isNull(), image.toString());
+            assertEquals(204, c.get(coordinator, "/v2/images/" + id + "/file").statusCode(), "no data is visible");
+
+            c.start(dead);
+            c.awaitHealthy(dead);
+            await(Duration.ofSeconds(60), () -> {
+                try {
+                    return c.upload(coordinator, id, d).statusCode() == 204;
+                } catch (IOException e) {
+                    return false;
+                }
+            }, "a new upload succeeds once all replicas are back");
+            for (int i = 0; i < 3; i++) assertArrayEquals(d, c.download(i, id));
+        }
+    }
+
+    /**
+     * A corrupt local copy never reaches the client: the node serving the download finds the bad
+     * CRC32C, quarantines its copy, fetches a good one from a replica, and the client gets the right
+     * bytes; the replicator then restores the local copy.
+     */
+    @Test
+    void aCorruptLocalChunkIsServedFromAnotherReplica() throws Exception {
+        try (ClusterProcesses c = new ClusterProcesses(dir, 3, 3, "")) {
+            c.startAll();
+            byte[] d = data(3 * 1024 * 1024 + 11, 66);
+            String id = c.createImage(0, "corrupt");
+            assertEquals(204, c.upload(0, id, d).statusCode());
+            String victim = c.chunksOn(0).iterator().next();
+            Path file = c.dir.resolve("node-1").resolve("chunks").resolve("chunks")
+                    .resolve(victim.substring(0, 2)).resolve(victim.substring(2, 4)).resolve(victim);
+            byte[] onDisk = java.nio.file.Files.readAllBytes(file);
+            onDisk[onDisk.length / 2] ^= 0x40;
+            java.nio.file.Files.write(file, onDisk);
+            byte[] got;
+            try {
+                got = c.download(0, id);
+            } catch (IOException e) {
+                throw new AssertionError("download from node 1 broke off: " + e + "\n" + c.tail(0), e);
+            }
+            assertArrayEquals(d, got, "the client never sees the flipped byte");
+            await(Duration.ofSeconds(60), () -> {
+                try {
+                    return c.chunksOn(0).contains(victim) && java.util.Arrays.equals(java.nio.file.Files.readAllBytes(file),
+                            flipBack(onDisk));
+                } catch (IOException e) {
+                    return false;
+                }
+            }, "node 1 holds a good copy again");
+        }
+    }
+
+    private static byte[] flipBack(byte[] corrupted) {
+        byte[] b = corrupted.clone();
+        b[b.length / 2] ^= 0x40;
+        return b;
+    }
+
     private static int leaderIndex(ClusterProcesses c) {
         int[] found = {-1};
         await(Duration.ofSeconds(30), () -> {

@@ -49,6 +49,19 @@ final class ClusterProcesses implements AutoCloseable {
      * @param joiners  further nodes configured to join through node 1 ({@code raft.join}); the test starts them
      */
     ClusterProcesses(Path dir, int founders, int joiners, int voters, String extraYaml) throws IOException {
+        this(dir, founders, joiners, voters, extraYaml, "2");
+    }
+
+    ClusterProcesses(Path dir, int founders, int joiners, int voters, String extraYaml, String writeAcks) throws IOException {
+        this(dir, founders, joiners, voters, extraYaml, writeAcks, 4);
+    }
+
+    /**
+     * @param writeAcks        replication.writeAcks of every node ("2", "all", ...)
+     * @param downAfterSeconds replication.downAfterSeconds of every node
+     */
+    ClusterProcesses(Path dir, int founders, int joiners, int voters, String extraYaml, String writeAcks,
+                     int downAfterSeconds) throws IOException {
         int count = founders + joiners;
         this.dir = dir;
         this.count = count;
@@ -89,15 +102,15 @@ final class ClusterProcesses implements AutoCloseable {
                       size: 1MiB
                     replication:
                       factor: 3
-                      writeAcks: 2
+                      writeAcks: %s
                       heartbeatSeconds: 1
-                      downAfterSeconds: 4
+                      downAfterSeconds: %d
                       intervalSeconds: 1
                       bytesPerSecond: 200MiB
                     %s
                     """.formatted(id(i), dir.resolve(id(i)), httpPorts[i], raftPorts[i],
                     i < founders ? "peers: [" + String.join(", ", peers) + "]" : "join: 127.0.0.1:" + httpPorts[0], voters,
-                    peerPorts[i], SECRET, extraYaml));
+                    peerPorts[i], SECRET, writeAcks, downAfterSeconds, extraYaml));
         }
     }
 
@@ -253,6 +266,19 @@ final class ClusterProcesses implements AutoCloseable {
         }
     }
 
+    /** Keeps the nodes' logs under target/cluster-test-logs/ (the temp dir goes away with the test). */
+    private void keepLogs() {
+        Path to = Path.of("target", "cluster-test-logs", dir.getFileName().toString());
+        try {
+            Files.createDirectories(to);
+            for (int i = 0; i < count; i++) {
+                if (Files.exists(log(i))) Files.copy(log(i), to.resolve(id(i) + ".log"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            System.err.println("could not keep the cluster logs: " + e);
+        }
+    }
+
     @Override
     public void close() {
         for (int i = 0; i < count; i++) {
@@ -269,5 +295,6 @@ final class ClusterProcesses implements AutoCloseable {
                 }
             }
         }
+        keepLogs();
     }
 }
