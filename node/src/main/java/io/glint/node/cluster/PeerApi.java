@@ -99,7 +99,7 @@ public final class PeerApi {
         }
         if (length < 1 || length > CHUNK_BYTES_MAX) throw ApiException.badRequest("A chunk has 1.." + CHUNK_BYTES_MAX + " bytes");
         int n = (int) length;
-        acquire(n);
+        int permits = acquire(n);
         try {
             byte[] bytes = new byte[n];
             int got = readFully(req.bodyStream(), bytes);
@@ -113,7 +113,7 @@ public final class PeerApi {
             bytesReceived.addAndGet(n);
             return Response.empty(written ? HttpResponseStatus.CREATED : HttpResponseStatus.OK);
         } finally {
-            inFlightBytes.release(n);
+            inFlightBytes.release(permits);
         }
     }
 
@@ -132,13 +132,13 @@ public final class PeerApi {
                 throw ApiException.badRequest("length and crc32c must be numbers");
             }
             if (length < 1 || length > CHUNK_BYTES_MAX) throw ApiException.badRequest("A chunk has 1.." + CHUNK_BYTES_MAX + " bytes");
-            acquire(length);
+            int permits = acquire(length);
             try {
                 bytes = store.read(new ChunkInfo(id, length, crc));
             } catch (ChunkMissingException | ChunkCorruptException e) {
                 throw ApiException.notFound("Chunk " + id + " is not here: " + e.getMessage());
             } finally {
-                inFlightBytes.release(length);
+                inFlightBytes.release(permits);
             }
         } else {
             // Unchecked read: the caller checks the SHA-256 (the replicator knows no CRC32C).
@@ -149,13 +149,13 @@ public final class PeerApi {
                 throw ApiException.notFound("Chunk " + id + " is not here");
             }
             if (size < 1 || size > CHUNK_BYTES_MAX) throw ApiException.notFound("Chunk " + id + " has a bad size here");
-            acquire((int) size);
+            int permits = acquire((int) size);
             try {
                 bytes = java.nio.file.Files.readAllBytes(store.pathOf(id));
             } catch (java.nio.file.NoSuchFileException e) {
                 throw ApiException.notFound("Chunk " + id + " is not here");
             } finally {
-                inFlightBytes.release((int) size);
+                inFlightBytes.release(permits);
             }
         }
         chunksServed.incrementAndGet();
@@ -181,14 +181,18 @@ public final class PeerApi {
         return Response.json(HttpResponseStatus.OK, Map.of("pgCount", index.pgCount(), "groups", groups));
     }
 
-    private void acquire(int bytes) throws InterruptedException {
+    /**
+     * Takes {@code bytes} of the in-flight budget (a request larger than the whole budget takes all
+     * of it); returns the permits taken, which the caller releases exactly.
+     */
+    private int acquire(int bytes) throws InterruptedException {
         int permits = Math.min(bytes, inFlightBytesMax);
         if (!inFlightBytes.tryAcquire(permits, PERMIT_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
             refusedBusy.incrementAndGet();
             throw new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE,
                     "This node holds its limit of peer chunk bytes; try again later", Map.of("Retry-After", "1"));
         }
-        if (permits != bytes) inFlightBytes.release(permits); // unreachable: chunks are below the bound
+        return permits;
     }
 
     private static String chunkId(Request req) {
@@ -236,6 +240,11 @@ public final class PeerApi {
 
     public long bytesServed() {
         return bytesServed.get();
+    }
+
+    /** Bytes of the in-flight budget free now (all of it when no peer request holds chunk bytes). */
+    public int inFlightBytesFree() {
+        return inFlightBytes.availablePermits();
     }
 
     public long refusedBusy() {

@@ -89,6 +89,29 @@ class PeerTransportTest {
         if (server != null) server.close();
     }
 
+    /**
+     * The in-flight budget comes back whole after every request, including one larger than the
+     * whole budget (which takes all of it rather than waiting forever), and after failed ones.
+     */
+    @Test
+    void theInFlightBudgetIsReturnedExactly() throws Exception {
+        server.close();
+        PeerApi small = new PeerApi(store, index, 1000);
+        server = new HttpServer(HttpOptions.defaults("127.0.0.1", 0), small.router(), PeerApi.secretAuthenticator(SECRET), p -> p);
+        address = "127.0.0.1:" + server.port();
+        byte[] big = bytes(5000, 91);
+        ChunkInfo info = ChunkIds.describe(big, 0, big.length);
+        assertTrue(client.put(address, info, big, 0));
+        assertEquals(1000, small.inFlightBytesFree());
+        assertArrayEquals(big, client.get(address, info.id(), info));
+        assertArrayEquals(big, client.get(address, info.id(), null));
+        assertEquals(1000, small.inFlightBytesFree());
+        byte[] other = bytes(3000, 92);
+        assertThrows(PeerClient.PeerException.class,
+                () -> client.put(address, new ChunkInfo(info.id(), other.length, 0), other, 0), "a body that is not the chunk");
+        assertEquals(1000, small.inFlightBytesFree());
+    }
+
     static byte[] bytes(int length, long seed) {
         byte[] b = new byte[length];
         new Random(seed).nextBytes(b);
