@@ -108,6 +108,7 @@ public final class GlintNode implements AutoCloseable {
         }
 
         ChunkStore chunks = new ChunkStore(data.resolve("chunks"));
+        chunks.sizeReadBuffers((int) config.chunk().size().bytes());
         long capacityBytes = config.node().capacity() != null ? config.node().capacity().bytes()
                 : Files.getFileStore(chunks.volume()).getTotalSpace();
         registerSelf(client, capacityBytes, config.peer().port());

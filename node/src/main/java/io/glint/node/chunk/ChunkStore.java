@@ -86,6 +86,9 @@ public class ChunkStore implements ChunkSink {
      * direct, and that CPU is what the upload's hashing needs.
      */
     private final int directAlignment;
+    /** Aligned buffers for byte-array reads (peers, replicator); at most this many wait idle. */
+    private static final int READ_BUFFERS_IDLE_MAX = 8;
+    private volatile DirectBufferPool readBuffers;
     /** Per data thread: an aligned buffer that a chunk is copied into for a direct write. */
     private final ThreadLocal<ByteBuffer> directBuffers = new ThreadLocal<>();
 
@@ -127,6 +130,7 @@ public class ChunkStore implements ChunkSink {
         if (cleared > 0) log.info("volume {}: removed {} unfinished chunk file(s) from tmp/", this.volume, cleared);
         fsyncDirectory(this.volume);
         this.directAlignment = mode == WriteMode.AUTO ? probeDirectWrites(tmpDir) : 0;
+        this.readBuffers = new DirectBufferPool(directReadBytes(4 << 20), Math.max(1, directAlignment), READ_BUFFERS_IDLE_MAX);
         log.info("volume {}: chunk files are written {}", this.volume,
                 directAlignment > 0 ? "direct (O_DIRECT, " + directAlignment + "-byte alignment)" : "through the page cache");
     }
@@ -360,9 +364,59 @@ public class ChunkStore implements ChunkSink {
 
     /** The chunk's bytes, after checking length and CRC32C. */
     public byte[] read(ChunkInfo info) throws IOException {
-        byte[] bytes = new byte[info.lengthBytes()];
-        read(info, bytes);
-        return bytes;
+        if (directAlignment == 0) {
+            byte[] bytes = new byte[info.lengthBytes()];
+            read(info, bytes);
+            return bytes;
+        }
+        // Through an aligned buffer: a direct read of the whole chunk, then one copy out.
+        ByteBuffer room = readBuffers.take(directReadBytes(info.lengthBytes()));
+        try {
+            read(info, room);
+            byte[] bytes = new byte[info.lengthBytes()];
+            room.get(0, bytes);
+            return bytes;
+        } finally {
+            readBuffers.give(room);
+        }
+    }
+
+    /**
+     * The chunk file's bytes, unchecked (for a caller that checks the SHA-256 itself, such as a
+     * peer). Direct where the store writes direct.
+     *
+     * @throws ChunkMissingException not on this volume
+     * @throws IOException           a size out of range or a device error
+     */
+    public byte[] readUnchecked(String id, int maxBytes) throws IOException {
+        Path path = pathOf(id);
+        try (FileChannel channel = directAlignment > 0
+                ? FileChannel.open(path, StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT)
+                : FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 1 || size > maxBytes) throw new IOException("chunk " + id + " on " + volume + " has " + size + " bytes");
+            int length = (int) size;
+            ByteBuffer room = directAlignment > 0 ? readBuffers.take(directReadBytes(length)) : ByteBuffer.allocate(length);
+            try {
+                ByteBuffer window = room.slice(0, directAlignment > 0 ? directReadBytes(length) : length);
+                if (readAtLeast(channel, window, length) != length) throw new IOException("chunk " + id + " ended early");
+                byte[] bytes = new byte[length];
+                window.get(0, bytes);
+                return bytes;
+            } finally {
+                if (directAlignment > 0) readBuffers.give(room);
+            }
+        } catch (NoSuchFileException e) {
+            throw new ChunkMissingException(id);
+        }
+    }
+
+    /**
+     * Sizes the pool of aligned buffers that byte-array reads go through (whole chunks of the
+     * cluster's chunk size are read into one, then copied out). Call once at start-up.
+     */
+    public void sizeReadBuffers(int chunkSizeBytes) {
+        if (directAlignment > 0) readBuffers = new DirectBufferPool(directReadBytes(chunkSizeBytes), directAlignment, READ_BUFFERS_IDLE_MAX);
     }
 
     /**

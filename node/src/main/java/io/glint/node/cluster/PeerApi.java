@@ -151,8 +151,8 @@ public final class PeerApi {
             if (size < 1 || size > CHUNK_BYTES_MAX) throw ApiException.notFound("Chunk " + id + " has a bad size here");
             int permits = acquire((int) size);
             try {
-                bytes = java.nio.file.Files.readAllBytes(store.pathOf(id));
-            } catch (java.nio.file.NoSuchFileException e) {
+                bytes = store.readUnchecked(id, CHUNK_BYTES_MAX);
+            } catch (ChunkMissingException e) {
                 throw ApiException.notFound("Chunk " + id + " is not here");
             } finally {
                 inFlightBytes.release(permits);

@@ -12,8 +12,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -187,16 +185,14 @@ public final class Replicator {
 
     private byte[] readVerified(String id) {
         try {
-            byte[] bytes = Files.readAllBytes(store.pathOf(id));
+            byte[] bytes = store.readUnchecked(id, PeerApi.CHUNK_BYTES_MAX);
             if (!ChunkIds.describe(bytes, 0, bytes.length).id().equals(id)) {
                 store.quarantine(id);
                 return null;
             }
             return bytes;
-        } catch (NoSuchFileException e) {
-            return null;
         } catch (IOException e) {
-            return null;
+            return null; // gone (ChunkMissingException) or unreadable: nothing to hand over
         }
     }
 

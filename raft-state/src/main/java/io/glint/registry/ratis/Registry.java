@@ -60,12 +60,21 @@ public final class Registry implements RegistryClient {
 
     private final RaftGroup group;
     private final RegistryServer local;
-    private final RaftClient client;
+    /**
+     * Replaced when Ratis closes it: an ordered async client whose request ran out of retries
+     * (a partition longer than the retry window) closes its sliding window for good, and every
+     * later request would fail with AlreadyClosedException although the group is reachable again.
+     */
+    private volatile RaftClient client;
     /**
      * Reads use their own client: a Ratis client is ordered (Netty has no unordered mode), so on
      * the writers' client a read would queue behind every batch in flight.
      */
-    private final RaftClient readClient;
+    private volatile RaftClient readClient;
+    private final RaftProperties clientProperties;
+    private final RetryPolicy clientRetry;
+    private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicLong clientsReplaced = new java.util.concurrent.atomic.AtomicLong();
     private final GroupCommitter committer;
     private final ExecutorService completions;
     /** Where failed Ratis replies complete; see {@link FailureHandoffClientRpc}. */
@@ -88,6 +97,8 @@ public final class Registry implements RegistryClient {
         RetryPolicy retry = RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts,
                 TimeDuration.valueOf(b.retrySleep.toMillis(), TimeUnit.MILLISECONDS));
         this.rpcFailures = Executors.newSingleThreadExecutor(daemonThreads("registry-rpc-failures"));
+        this.clientProperties = p;
+        this.clientRetry = retry;
         this.client = newClient(p, retry);
         this.readClient = newClient(p, retry);
         this.completions = Executors.newSingleThreadExecutor(daemonThreads("registry-completions"));
@@ -168,8 +179,43 @@ public final class Registry implements RegistryClient {
     }
 
     private CompletableFuture<byte[]> sendBatch(byte[] payload) {
-        return client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(payload)))
+        RaftClient used = client;
+        return used.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(payload)))
+                .whenComplete((reply, error) -> replaceIfClosed(used, error, true))
                 .thenApply(reply -> replyBytes(reply, RegistryException.Outcome.UNKNOWN));
+    }
+
+    /** Swaps in a new client when {@code used} failed because Ratis closed it (see {@link #client}). */
+    private void replaceIfClosed(RaftClient used, Throwable error, boolean writer) {
+        if (error == null || closed || !causedByClosedClient(error)) return;
+        synchronized (this) {
+            if (closed) return;
+            if (writer && client == used) {
+                client = newClient(clientProperties, clientRetry);
+            } else if (!writer && readClient == used) {
+                readClient = newClient(clientProperties, clientRetry);
+            } else {
+                return; // someone replaced it already
+            }
+            clientsReplaced.incrementAndGet();
+        }
+        try {
+            used.close();
+        } catch (IOException | RuntimeException e) {
+            // it is closed already, which is why it is replaced
+        }
+    }
+
+    private static boolean causedByClosedClient(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof org.apache.ratis.protocol.exceptions.AlreadyClosedException) return true;
+        }
+        return false;
+    }
+
+    /** How often a closed Ratis client was replaced (a partition outlasted the retry window). */
+    public long clientsReplaced() {
+        return clientsReplaced.get();
     }
 
     /** The reply's content, or the reply's exception as a {@link RegistryException}. */
@@ -216,7 +262,9 @@ public final class Registry implements RegistryClient {
 
     private CompletableFuture<Result> readAtLeader(Query query) {
         Message m = Message.valueOf(UnsafeByteOperations.unsafeWrap(Codec.encodeQuery(query)));
-        return readClient.async().sendReadOnly(m)
+        RaftClient used = readClient;
+        return used.async().sendReadOnly(m)
+                .whenComplete((reply, error) -> replaceIfClosed(used, error, false))
                 .orTimeout(requestTimeoutMillis, TimeUnit.MILLISECONDS)
                 .thenApply(reply -> Codec.decodeResult(replyBytes(reply, RegistryException.Outcome.NOT_APPLIED)));
     }
@@ -224,7 +272,9 @@ public final class Registry implements RegistryClient {
     private CompletableFuture<Result> readThroughLocal(Query query) {
         RegistryStateMachine sm = local.stateMachine();
         byte[] probe = {RegistryStateMachine.APPLIED_INDEX_PROBE};
-        return readClient.async().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(probe)))
+        RaftClient used = readClient;
+        return used.async().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(probe)))
+                .whenComplete((reply, error) -> replaceIfClosed(used, error, false))
                 .orTimeout(requestTimeoutMillis, TimeUnit.MILLISECONDS)
                 .thenCompose(reply -> {
                     long leaderApplied = java.nio.ByteBuffer.wrap(replyBytes(reply, RegistryException.Outcome.NOT_APPLIED)).getLong();
@@ -391,6 +441,9 @@ public final class Registry implements RegistryClient {
      */
     @Override
     public void close() {
+        synchronized (this) {
+            closed = true; // no client is replaced from here on
+        }
         committer.close();
         try (RaftClient r = readClient) {
             client.close();

@@ -217,4 +217,48 @@ class RegistryFailoverTest {
         cluster.awaitConverged(BOUND);
         assertEveryMemberHas(List.copyOf(acknowledged));
     }
+
+    /**
+     * A member cut off from the quorum for longer than its client's retry window: its proposals
+     * and reads fail, and once the quorum is back the same Registry works again (Ratis closes an
+     * ordered client whose request ran out of retries; the Registry replaces it).
+     */
+    @Test
+    @Order(4)
+    void aRegistryWorksAgainAfterAnOutageLongerThanItsRetryWindow() throws Exception {
+        String leader = cluster.awaitLeader(BOUND);
+        String survivor = cluster.aFollower();
+        Registry r = Registry.builder(cluster.server(survivor)).retry(Duration.ofMillis(100), Duration.ofSeconds(2))
+                .rpcTimeout(Duration.ofSeconds(2)).build();
+        try {
+            assertTrue(get(r.propose(TestCommands.create(TestCommands.newImageId()))).isOk());
+            List<String> others = new ArrayList<>();
+            for (RegistryServer s : cluster.running()) if (!s.nodeId().equals(survivor)) others.add(s.nodeId());
+            for (String id : others) cluster.stop(id);
+            for (int i = 0; i < 3; i++) {
+                CompletableFuture<Result> f = r.propose(TestCommands.create(TestCommands.newImageId()));
+                try {
+                    Result res = f.get(120, TimeUnit.SECONDS);
+                    assertTrue(!res.isOk(), "a write without a quorum can not succeed: " + res);
+                } catch (ExecutionException expected) {
+                    // no quorum: the write fails
+                }
+            }
+            for (String id : others) cluster.start(id);
+            cluster.awaitLeader(BOUND);
+            String after = TestCommands.newImageId();
+            InProcessCluster.await(BOUND, () -> {
+                try {
+                    return r.propose(TestCommands.create(after)).get(30, TimeUnit.SECONDS).isOk();
+                } catch (Exception e) {
+                    return false;
+                }
+            }, () -> "the registry never recovered after the outage (clients replaced: " + r.clientsReplaced() + ")");
+            assertTrue(get(r.read(TestCommands.record(after))).isOk(), "reads work again too");
+            cluster.awaitConverged(BOUND);
+        } finally {
+            r.close();
+        }
+        assertNotNull(leader);
+    }
 }
