@@ -146,25 +146,27 @@ public final class ClusterAdminApi {
     }
 
     private Response drain(Request req) throws Exception {
-        requireAdmin(req);
-        String id = req.pathParam("node_id");
-        Result r = registry.propose(new Command.UpdateNode(clock.millis(), id, NodeState.DRAINING, null)).get(30, TimeUnit.SECONDS);
-        if (!r.isOk()) throw fromResult(r);
-        view.refresh();
-        return Response.json(HttpResponseStatus.OK, Map.of("id", id, "state", "DRAINING"));
+        return setState(req, NodeState.DRAINING, null);
     }
 
     private Response undrain(Request req) throws Exception {
+        return setState(req, NodeState.UP, NodeState.DRAINING);
+    }
+
+    /** Moves a node to {@code to}; with {@code from}, only a node in that state (else 409). */
+    private Response setState(Request req, NodeState to, NodeState from) throws Exception {
         requireAdmin(req);
         String id = req.pathParam("node_id");
-        view.refresh();
-        NodeInfo n = view.nodes().stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
-        if (n == null) throw ApiException.notFound("Node " + id + " not found");
-        if (n.state() != NodeState.DRAINING) throw ApiException.conflict("Node " + id + " is " + n.state() + ", not DRAINING");
-        Result r = registry.propose(new Command.UpdateNode(clock.millis(), id, NodeState.UP, null)).get(30, TimeUnit.SECONDS);
+        if (from != null) {
+            view.refresh();
+            NodeInfo n = view.nodes().stream().filter(x -> x.id().equals(id)).findFirst().orElse(null);
+            if (n == null) throw ApiException.notFound("Node " + id + " not found");
+            if (n.state() != from) throw ApiException.conflict("Node " + id + " is " + n.state() + ", not " + from);
+        }
+        Result r = registry.propose(new Command.UpdateNode(clock.millis(), id, to, null)).get(30, TimeUnit.SECONDS);
         if (!r.isOk()) throw fromResult(r);
         view.refresh();
-        return Response.json(HttpResponseStatus.OK, Map.of("id", id, "state", "UP"));
+        return Response.json(HttpResponseStatus.OK, Map.of("id", id, "state", to.name()));
     }
 
     private Response remove(Request req) throws Exception {

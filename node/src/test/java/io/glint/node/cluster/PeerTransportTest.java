@@ -112,6 +112,19 @@ class PeerTransportTest {
         assertEquals(1000, small.inFlightBytesFree());
     }
 
+    /** Puts 1000-byte chunks from {@code firstSeed} on until two land in one group; returns that pair (null if none). */
+    private List<ChunkInfo> putUntilTwoShareAGroup(int firstSeed, Map<Integer, List<ChunkInfo>> byGroup) throws IOException {
+        for (int seed = firstSeed; seed < firstSeed + 10_000; seed++) {
+            byte[] data = bytes(1000, seed);
+            ChunkInfo info = ChunkIds.describe(data, 0, data.length);
+            assertTrue(client.put(address, info, data, 0));
+            List<ChunkInfo> in = byGroup.computeIfAbsent(Placement.groupOf(info.id(), PG_COUNT), k -> new ArrayList<>());
+            in.add(info);
+            if (in.size() == 2) return in;
+        }
+        return null;
+    }
+
     static byte[] bytes(int length, long seed) {
         byte[] b = new byte[length];
         new Random(seed).nextBytes(b);
@@ -212,15 +225,7 @@ class PeerTransportTest {
     void digestsAndListingsAreByGroupAndOrderFree() throws Exception {
         // Chunks until two share a group (birthday bound: a few dozen among 512 groups).
         Map<Integer, List<ChunkInfo>> byGroup = new HashMap<>();
-        List<ChunkInfo> pair = null;
-        for (int seed = 100; pair == null && seed < 10_000; seed++) {
-            byte[] data = bytes(1000, seed);
-            ChunkInfo info = ChunkIds.describe(data, 0, data.length);
-            assertTrue(client.put(address, info, data, 0));
-            List<ChunkInfo> in = byGroup.computeIfAbsent(Placement.groupOf(info.id(), PG_COUNT), k -> new ArrayList<>());
-            in.add(info);
-            if (in.size() == 2) pair = in;
-        }
+        List<ChunkInfo> pair = putUntilTwoShareAGroup(100, byGroup);
         assertNotNull(pair, "two chunks in one group");
         int pg = Placement.groupOf(pair.get(0).id(), PG_COUNT);
         List<String> ids = pair.stream().map(ChunkInfo::id).sorted().toList();
@@ -420,17 +425,9 @@ class PeerTransportTest {
 
     @Test
     void chunksLeavingTheStoreLeaveTheListingsAndDigests() throws Exception {
-        // Three chunks, two of them in one group.
+        // Chunks until two share a group; the others stay in the map.
         Map<Integer, List<ChunkInfo>> byGroup = new HashMap<>();
-        List<ChunkInfo> pair = null;
-        for (int seed = 200; pair == null && seed < 10_000; seed++) {
-            byte[] data = bytes(1000, seed);
-            ChunkInfo info = ChunkIds.describe(data, 0, data.length);
-            assertTrue(client.put(address, info, data, 0));
-            List<ChunkInfo> in = byGroup.computeIfAbsent(Placement.groupOf(info.id(), PG_COUNT), k -> new ArrayList<>());
-            in.add(info);
-            if (in.size() == 2) pair = in;
-        }
+        List<ChunkInfo> pair = putUntilTwoShareAGroup(200, byGroup);
         assertNotNull(pair);
         int pg = Placement.groupOf(pair.get(0).id(), PG_COUNT);
         String first = pair.get(0).id();
