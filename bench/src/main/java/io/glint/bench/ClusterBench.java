@@ -27,7 +27,7 @@ import java.util.stream.Stream;
  *   <li>upload of the image through node 1 (three copies go to nodes 1-3), against raw write / 3,
  *       the physical limit of three copies on one disk (target >= 0.7);</li>
  *   <li>download from node 4, which has no local copy (every chunk comes over the peer transport
- *       and is checked against its SHA-256), against the raw O_DIRECT read (target >= 0.5); and from
+ *       and is checked against the manifest's CRC32C), against the raw O_DIRECT read (target >= 0.5); and from
  *       node 1 (local chunks) for context;</li>
  *   <li>node 4 is undrained and the groups rebalance; then node 3 is killed with SIGKILL and the
  *       repair is timed: from the kill, and from the moment node 3 is marked DOWN, until every chunk

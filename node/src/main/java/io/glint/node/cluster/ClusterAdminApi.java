@@ -45,6 +45,9 @@ public final class ClusterAdminApi {
     private final ReplicatedChunks chunks;
     private final ChunkStore store;
     private final Clock clock;
+    /** The status page asks every node for its chunk count; a node that does not answer soon shows -1. */
+    static final java.time.Duration STATUS_PEER_TIMEOUT = java.time.Duration.ofSeconds(2);
+    private final PeerClient statusPeers;
 
     public ClusterAdminApi(Registry registry, RegistryServer server, ClusterView view, PeerClient peers, Replicator replicator,
                            ReplicatedChunks chunks, ChunkStore store, Clock clock) {
@@ -56,6 +59,7 @@ public final class ClusterAdminApi {
         this.chunks = chunks;
         this.store = store;
         this.clock = clock;
+        this.statusPeers = peers.withTimeout(STATUS_PEER_TIMEOUT);
     }
 
     public void register(Router r) {
@@ -83,6 +87,9 @@ public final class ClusterAdminApi {
         String leader = server.leaderId().orElse(null);
         long now = clock.millis();
         List<Map<String, Object>> nodes = new ArrayList<>();
+        // Chunk counts from every node at once, each bounded by a short timeout.
+        Map<String, java.util.concurrent.CompletableFuture<Long>> held = new LinkedHashMap<>();
+        for (NodeInfo n : view.nodes()) held.put(n.id(), java.util.concurrent.CompletableFuture.supplyAsync(() -> chunksHeld(n)));
         for (NodeInfo n : view.nodes()) { // the table as last read: fresh heartbeat times
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", n.id());
@@ -94,7 +101,7 @@ public final class ClusterAdminApi {
             m.put("capacity_bytes", n.capacityBytes());
             m.put("heartbeat_age_seconds", Math.max(0, (now - n.updatedAtMillis()) / 1000));
             m.put("placement_groups", p.groupsOf(n.id()).size());
-            m.put("chunks_held", chunksHeld(n));
+            m.put("chunks_held", held.get(n.id()).completeOnTimeout(-1L, STATUS_PEER_TIMEOUT.toSeconds() + 1, TimeUnit.SECONDS).join());
             nodes.add(m);
         }
         int full = 0, degraded = 0, none = 0;
@@ -138,7 +145,7 @@ public final class ClusterAdminApi {
         if (n.state() == NodeState.REMOVED || n.peerAddress() == null) return -1;
         try {
             long total = 0;
-            for (LocalChunkIndex.Digest d : peers.digests(n.peerAddress()).values()) total += d.count();
+            for (LocalChunkIndex.Digest d : statusPeers.digests(n.peerAddress()).values()) total += d.count();
             return total;
         } catch (Exception e) {
             return -1;

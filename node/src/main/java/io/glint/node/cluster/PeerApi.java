@@ -5,6 +5,8 @@ import io.glint.node.chunk.ChunkCorruptException;
 import io.glint.node.chunk.ChunkIds;
 import io.glint.node.chunk.ChunkMissingException;
 import io.glint.node.chunk.ChunkStore;
+import io.glint.node.chunk.DirectBufferPool;
+import io.glint.node.chunk.PooledChunkBuf;
 import io.glint.node.http.ApiException;
 import io.glint.node.http.Request;
 import io.glint.node.http.Response;
@@ -17,6 +19,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
@@ -52,6 +55,8 @@ public final class PeerApi {
     private final ChunkStore store;
     private final LocalChunkIndex index;
     private final Semaphore inFlightBytes;
+    /** Aligned buffers for checked chunk reads (at most 16 idle). */
+    private final DirectBufferPool buffers;
     private final int inFlightBytesMax;
     private final AtomicLong chunksReceived = new AtomicLong();
     private final AtomicLong chunksServed = new AtomicLong();
@@ -64,6 +69,7 @@ public final class PeerApi {
         this.index = index;
         this.inFlightBytesMax = (int) Math.min(Integer.MAX_VALUE, inFlightBytesMax);
         this.inFlightBytes = new Semaphore(this.inFlightBytesMax, true);
+        this.buffers = new DirectBufferPool(store.directReadBytes(4 << 20), Math.max(1, store.directAlignment()), 16);
     }
 
     /** Accepts a request only with the cluster secret; compares in constant time. */
@@ -132,14 +138,26 @@ public final class PeerApi {
                 throw ApiException.badRequest("length and crc32c must be numbers");
             }
             if (length < 1 || length > CHUNK_BYTES_MAX) throw ApiException.badRequest("A chunk has 1.." + CHUNK_BYTES_MAX + " bytes");
+            // Checked read into a pooled direct buffer that Netty sends as it is; the buffer and the
+            // in-flight share go back when Netty releases it.
             int permits = acquire(length);
+            ByteBuffer room = buffers.take(store.directReadBytes(length));
             try {
-                bytes = store.read(new ChunkInfo(id, length, crc));
+                store.read(new ChunkInfo(id, length, crc), room);
             } catch (ChunkMissingException | ChunkCorruptException e) {
-                throw ApiException.notFound("Chunk " + id + " is not here: " + e.getMessage());
-            } finally {
+                buffers.give(room);
                 inFlightBytes.release(permits);
+                throw ApiException.notFound("Chunk " + id + " is not here: " + e.getMessage());
+            } catch (IOException | RuntimeException e) {
+                buffers.give(room);
+                inFlightBytes.release(permits);
+                throw e;
             }
+            PooledChunkBuf buf = new PooledChunkBuf(room, length, buffers, () -> inFlightBytes.release(permits));
+            chunksServed.incrementAndGet();
+            bytesServed.addAndGet(length);
+            return Response.stream(HttpResponseStatus.OK, length, sink -> sink.write(buf))
+                    .header("Content-Type", "application/octet-stream");
         } else {
             // Unchecked read: the caller checks the SHA-256 (the replicator knows no CRC32C).
             long size;

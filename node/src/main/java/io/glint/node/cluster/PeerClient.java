@@ -20,8 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The peer transport's client: chunk put / get / has and group listings against another node's
- * {@link PeerApi}. Every call is bounded by a timeout; every chunk that arrives is checked
- * against its id (SHA-256) before it is returned, so a bad replica is an exception, never bytes.
+ * {@link PeerApi}. Every call is bounded by a timeout; every chunk that arrives is checked before it
+ * is returned (against the manifest's CRC32C for a download, its SHA-256 id for a copy to be
+ * stored), so a bad replica is an exception, never bytes.
  */
 public final class PeerClient {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -61,6 +62,11 @@ public final class PeerClient {
                 .connectTimeout(Duration.ofSeconds(2)).followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
+    /** A client with the same secret and another timeout (its own connections). */
+    public PeerClient withTimeout(Duration other) {
+        return new PeerClient(secret, other);
+    }
+
     private HttpRequest.Builder request(String peerAddress, String path) {
         return HttpRequest.newBuilder(URI.create("http://" + peerAddress + path)).timeout(timeout)
                 .header(PeerApi.SECRET_HEADER, secret);
@@ -80,8 +86,10 @@ public final class PeerClient {
     }
 
     /**
-     * The chunk's bytes from the peer, or null if it does not have it. With {@code info} the peer
-     * checks its copy's CRC32C first; here the SHA-256 is always checked.
+     * The chunk's bytes from the peer, or null if it does not have it. With {@code info} (a
+     * download, whose bytes go to a client and are not stored) the peer checks its copy's CRC32C
+     * and this side checks length and CRC32C again, as for a local chunk; without it (a replica
+     * about to be stored under its id) this side checks the SHA-256.
      *
      * @throws IOException the peer failed, timed out, or sent bytes that are not the chunk
      */
@@ -94,10 +102,22 @@ public final class PeerClient {
             throw new PeerException(r.statusCode(), "get of chunk " + id + " from " + peerAddress + ": " + r.statusCode());
         }
         byte[] bytes = r.body();
-        ChunkInfo got = ChunkIds.describe(bytes, 0, bytes.length);
-        if (!got.id().equals(id) || (info != null && (got.lengthBytes() != info.lengthBytes() || got.crc32c() != info.crc32c()))) {
-            badCopies.incrementAndGet();
-            throw new IOException("chunk " + id + " from " + peerAddress + " is not intact (its SHA-256 is " + got.id() + ")");
+        if (info != null) {
+            // For streaming to a client: the manifest's length and CRC32C, the same check a local chunk gets.
+            int crc = ChunkIds.crc32c(bytes, 0, bytes.length);
+            if (bytes.length != info.lengthBytes() || crc != info.crc32c()) {
+                badCopies.incrementAndGet();
+                throw new IOException("chunk " + id + " from " + peerAddress + " is not intact (" + bytes.length
+                        + " bytes, CRC32C " + Integer.toHexString(crc) + "; the manifest says " + info.lengthBytes() + ", "
+                        + Integer.toHexString(info.crc32c()) + ")");
+            }
+        } else {
+            // To be stored under its id: the id itself (SHA-256).
+            String got = ChunkIds.describe(bytes, 0, bytes.length).id();
+            if (!got.equals(id)) {
+                badCopies.incrementAndGet();
+                throw new IOException("chunk " + id + " from " + peerAddress + " is not intact (its SHA-256 is " + got + ")");
+            }
         }
         bytesFetched.addAndGet(bytes.length);
         return bytes;

@@ -90,6 +90,13 @@ public final class Placement {
         return nodesById.get(id);
     }
 
+    /** Nodes of the table that are not REMOVED: the cluster's size, whatever is UP now. */
+    public int members() {
+        int n = 0;
+        for (NodeInfo node : nodesById.values()) if (node.state() != NodeState.REMOVED) n++;
+        return n;
+    }
+
     /** All nodes of the table, by id. */
     public List<NodeInfo> nodes() {
         return List.copyOf(new TreeMap<>(nodesById).values());

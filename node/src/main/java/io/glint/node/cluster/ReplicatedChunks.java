@@ -65,9 +65,18 @@ public final class ReplicatedChunks implements ChunkSink {
     @Override
     public boolean put(ChunkInfo info, byte[] bytes, int offset) throws IOException {
         Placement p = view.placement();
+        if (p.node(view.selfId()) == null) {
+            view.refresh(); // this node's view is empty or older than its own registration
+            p = view.placement();
+        }
         List<String> replicas = p.replicasOf(info.id());
-        if (replicas.isEmpty()) replicas = List.of(view.selfId()); // no node is UP in the table yet: keep it here
-        int need = acks.acksFor(replicas.size());
+        // Acks are capped by the cluster's size (nodes not removed), not by the nodes UP right now:
+        // with two of three nodes down an upload must fail, not keep one copy.
+        int need = acks.acksFor(Math.min(p.replicationFactor(), Math.max(1, p.members())));
+        if (replicas.size() < need) {
+            throw new IOException("chunk " + info.id() + " can reach only " + replicas.size() + " replica(s) that are up ("
+                    + replicas + "), " + need + " needed; the cluster view has " + p.nodes().size() + " node(s)");
+        }
         List<Future<Boolean>> writes = new ArrayList<>();
         List<String> targets = new ArrayList<>();
         boolean localTarget = false;

@@ -92,13 +92,18 @@ public final class Replicator {
         Placement p = view.placement();
         if (p.eligibleNodes().isEmpty() || p.pgCount() != index.pgCount()) return;
         String self = view.selfId();
+        NodeInfo me = p.node(self);
+        // A node that is DOWN in its view (it is coming back, or its view is stale) hands nothing
+        // off: it would delete what it holds only to fetch it again a heartbeat later.
+        boolean mayHandOff = me != null && (me.state() == io.glint.registry.model.NodeState.UP
+                || me.state() == io.glint.registry.model.NodeState.DRAINING);
         int budget = CHUNKS_PER_PASS_MAX;
         long missing = 0;
         for (int pg = 0; pg < p.pgCount() && budget > 0; pg++) {
             List<String> replicas = p.replicasOfGroup(pg);
             boolean mine = replicas.contains(self);
             List<String> held = mine || index.digestOf(pg).count() > 0 ? index.idsOf(pg) : List.of();
-            if (!mine && held.isEmpty()) continue;
+            if (!mine && (held.isEmpty() || !mayHandOff)) continue;
             List<String> referenced = referenced(pg);
             if (referenced == null) continue; // the registry could not answer: next pass
             if (mine) {

@@ -4,6 +4,7 @@ import io.glint.node.chunk.ChunkCorruptException;
 import io.glint.node.chunk.ChunkMissingException;
 import io.glint.node.chunk.ChunkStore;
 import io.glint.node.chunk.DirectBufferPool;
+import io.glint.node.chunk.PooledChunkBuf;
 import io.glint.node.http.BodySink;
 import io.glint.node.http.Response;
 import io.glint.registry.RegistryClient;
@@ -14,8 +15,6 @@ import io.glint.registry.query.Query;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
-import io.netty.buffer.UnpooledDirectByteBuf;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -59,7 +58,7 @@ public final class DownloadService {
     /** Where a chunk this node lacks (or holds a bad copy of) comes from: the other nodes. */
     @FunctionalInterface
     public interface RemoteChunks {
-        /** An intact copy (checked against the chunk's id), or an IOException when no node has one. */
+        /** An intact copy (length and CRC32C as the manifest says), or an IOException when no node has one. */
         byte[] fetch(ChunkInfo chunk) throws IOException;
     }
 
@@ -191,7 +190,7 @@ public final class DownloadService {
                 ByteBuf buf;
                 try {
                     store.read(chunk, room);
-                    buf = new PooledChunkBuf(room, length, buffers);
+                    buf = new PooledChunkBuf(room, length, buffers, () -> { });
                 } catch (ChunkMissingException | ChunkCorruptException notHere) {
                     buffers.give(room);
                     if (remote == null) {
@@ -199,7 +198,7 @@ public final class DownloadService {
                         return;
                     }
                     try {
-                        buf = Unpooled.wrappedBuffer(remote.fetch(chunk)); // checked against its id on arrival
+                        buf = Unpooled.wrappedBuffer(remote.fetch(chunk)); // length and CRC32C checked on arrival
                     } catch (IOException | RuntimeException e) {
                         f.completeExceptionally(e);
                         return;
@@ -215,24 +214,6 @@ public final class DownloadService {
             f.completeExceptionally(new IOException("read-ahead refused: " + e.getMessage(), e));
         }
         return f;
-    }
-
-    /** A chunk's bytes in a pooled buffer; the buffer goes back to the pool when Netty (or a failure) releases it. */
-    private static final class PooledChunkBuf extends UnpooledDirectByteBuf {
-        private final ByteBuffer pooled;
-        private final DirectBufferPool pool;
-
-        PooledChunkBuf(ByteBuffer pooled, int length, DirectBufferPool pool) {
-            super(UnpooledByteBufAllocator.DEFAULT, pooled.duplicate().clear(), pooled.capacity());
-            this.pooled = pooled;
-            this.pool = pool;
-            setIndex(0, length);
-        }
-
-        @Override
-        protected void deallocate() {
-            pool.give(pooled);
-        }
     }
 
     /** Gives up on a read-ahead: its buffer, if it arrived or arrives, is released. */
