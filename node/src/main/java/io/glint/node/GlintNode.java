@@ -113,7 +113,15 @@ public final class GlintNode implements AutoCloseable {
                 : Files.getFileStore(chunks.volume()).getTotalSpace();
         registerSelf(client, capacityBytes, config.peer().port());
         view = new ClusterView(client, config.node().id(), config.replication().factor());
-        view.refresh();
+        membership = new Membership(client, view, registryServer::isLeaderReady, Clock.systemUTC(),
+                config.replication().downAfterSeconds() * 1000L);
+        // Heartbeats start now: the rest of start-up (a catching-up registry member, the chunk scan)
+        // may take longer than downAfterSeconds, and a registered node that stays silent is marked DOWN.
+        scheduler = Executors.newScheduledThreadPool(3, daemon("scheduler")); // heartbeats, lease renewals, replication timer
+        long heartbeatMillis = config.replication().heartbeatSeconds() * 1000L;
+        scheduler.scheduleWithFixedDelay(() -> guarded("membership", membership::tick), heartbeatMillis, heartbeatMillis,
+                TimeUnit.MILLISECONDS);
+        awaitOwnRecord(view);
         index = LocalChunkIndex.build(chunks, view.placement().pgCount());
         peerApi = new PeerApi(chunks, index, config.peer().inFlightBytesMax().bytes());
         peerServer = new HttpServer(HttpOptions.defaults(config.peer().host(), config.peer().port()), peerApi.router(),
@@ -124,8 +132,6 @@ public final class GlintNode implements AutoCloseable {
                 new ArrayBlockingQueue<>(PEER_IO_QUEUE_MAX), daemon("peer-io"));
         replicated = new ReplicatedChunks(view, chunks, peerClient, peerIo, config.replication()::acksFor,
                 PEER_TIMEOUT.toMillis());
-        membership = new Membership(client, view, registryServer::isLeaderReady, Clock.systemUTC(),
-                config.replication().downAfterSeconds() * 1000L);
         replicator = new Replicator(view, index, chunks, peerClient, client,
                 new Replicator.Throttle(config.replication().bytesPerSecond().bytes()));
 
@@ -133,7 +139,6 @@ public final class GlintNode implements AutoCloseable {
         // threads than cores (bounded: 2 per core + 2)
         dataWorkers = Executors.newFixedThreadPool(2 * Runtime.getRuntime().availableProcessors() + 2,
                 daemon("data-worker"));
-        scheduler = Executors.newScheduledThreadPool(2, daemon("scheduler"));
         replication = Executors.newSingleThreadExecutor(daemon("replicator"));
         importTasks = new ThreadPoolExecutor(IMPORT_TASKS_MAX, IMPORT_TASKS_MAX, 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(IMPORT_QUEUE_MAX), daemon("import-task"));
@@ -155,9 +160,6 @@ public final class GlintNode implements AutoCloseable {
         this.http = new HttpServer(http, router, new NoAuthAuthenticator(config.auth().defaultProject()),
                 DiscoveryApi::normalize);
 
-        long heartbeatMillis = config.replication().heartbeatSeconds() * 1000L;
-        scheduler.scheduleWithFixedDelay(() -> guarded("membership", membership::tick), heartbeatMillis, heartbeatMillis,
-                TimeUnit.MILLISECONDS);
         long intervalMillis = config.replication().intervalSeconds() * 1000L;
         scheduler.scheduleWithFixedDelay(this::triggerReplication, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
         view.onChange(this::triggerReplication);
@@ -204,6 +206,18 @@ public final class GlintNode implements AutoCloseable {
             peers.add(RegistryPeer.voter(p.substring(0, at), p.substring(at + 1)));
         }
         return RegistryPeer.firstVoters(peers, config.raft().voters());
+    }
+
+    /** Refreshes the view until it holds this node's own record (bounded): placement needs it. */
+    private static void awaitOwnRecord(ClusterView view) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (true) {
+            view.refresh();
+            if (view.placement().node(view.selfId()) != null) return;
+            if (System.nanoTime() > deadline) throw new IllegalStateException("the registry did not show this node within 120 s");
+            LOG.info("waiting for the registry to show node {} in the node table", view.selfId());
+            Thread.sleep(500);
+        }
     }
 
     private static List<RegistryPeer> readPeers(Path file) throws IOException {

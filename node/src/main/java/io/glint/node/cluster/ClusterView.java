@@ -27,6 +27,7 @@ public final class ClusterView {
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private volatile Placement placement;
     private volatile List<NodeInfo> nodes = List.of();
+    private long refreshFailures;
 
     public ClusterView(RegistryClient registry, String selfId, int replicationFactor) {
         this.registry = registry;
@@ -78,7 +79,9 @@ public final class ClusterView {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
-            LOG.debug("cluster view refresh failed: {}", e.toString());
+            refreshFailures++;
+            // Quiet while a view exists (the next tick tries again); loud while there is none.
+            if (nodes.isEmpty() || refreshFailures % 60 == 1) LOG.info("cluster view refresh failed ({} so far): {}", refreshFailures, e.toString());
         }
     }
 

@@ -52,7 +52,19 @@ public final class Membership {
     }
 
     private void heartbeat() {
-        NodeInfo me = view.node(view.selfId());
+        // Its own record, read afresh: a view a tick old would miss that the leader has just
+        // marked this node DOWN (for example while it was restarting), and the node would stay out
+        // of placement for another tick.
+        NodeInfo me = null;
+        try {
+            Result r = registry.read(new io.glint.registry.query.Query.GetNode(view.selfId())).get(10, TimeUnit.SECONDS);
+            if (r.isOk()) me = r.value(NodeInfo.class);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (Exception e) {
+            me = view.node(view.selfId()); // no fresh answer: go by the view
+        }
         NodeState state = me != null && me.state() == NodeState.DOWN ? NodeState.UP : null;
         try {
             Result r = registry.propose(new Command.UpdateNode(clock.millis(), view.selfId(), state, null))
@@ -83,6 +95,13 @@ public final class Membership {
             long silentMillis = now - n.updatedAtMillis();
             if (silentMillis <= downAfterMillis) continue;
             try {
+                // The view may be a tick old: read the record again (linearizably) so that a node
+                // that has just re-registered or heartbeated is not marked DOWN on stale data.
+                Result fresh = registry.read(new io.glint.registry.query.Query.GetNode(n.id())).get(10, TimeUnit.SECONDS);
+                if (!fresh.isOk()) continue;
+                NodeInfo current = fresh.value(NodeInfo.class);
+                silentMillis = clock.millis() - current.updatedAtMillis();
+                if (current.state() != NodeState.UP || silentMillis <= downAfterMillis) continue;
                 Result r = registry.propose(new Command.UpdateNode(now, n.id(), NodeState.DOWN, null)).get(10, TimeUnit.SECONDS);
                 if (r.isOk()) {
                     markedDown.incrementAndGet();

@@ -2,6 +2,7 @@ package io.glint.node.cluster;
 
 import io.glint.node.chunk.ChunkSink;
 import io.glint.node.chunk.ChunkStore;
+import io.glint.node.chunk.StoreFullException;
 import io.glint.registry.model.ChunkInfo;
 import io.glint.registry.model.NodeInfo;
 import io.glint.registry.model.NodeState;
@@ -64,29 +65,64 @@ public final class ReplicatedChunks implements ChunkSink {
 
     @Override
     public boolean put(ChunkInfo info, byte[] bytes, int offset) throws IOException {
+        if (view.placement().node(view.selfId()) == null) view.refresh(); // empty, or older than our registration
+        Set<String> holding = new java.util.HashSet<>();
+        List<String> errors = new ArrayList<>();
+        boolean wrote = false;
         Placement p = view.placement();
-        if (p.node(view.selfId()) == null) {
-            view.refresh(); // this node's view is empty or older than its own registration
-            p = view.placement();
+        int need = 0;
+        List<String> replicas = List.of();
+        // A view may be a heartbeat old (a node that just came back still DOWN in it, one that just
+        // died still UP): when the first attempt falls short, the view is read again and the chunk
+        // goes to the replicas of the new view that do not hold it yet.
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if (attempt > 0) {
+                view.refresh();
+                p = view.placement();
+            }
+            replicas = p.replicasOf(info.id());
+            // Acks are capped by the cluster's size (nodes not removed), not by the nodes UP right now:
+            // with two of three nodes down an upload must fail, not keep one copy.
+            need = acks.acksFor(Math.min(p.replicationFactor(), Math.max(1, p.members())));
+            if (replicas.size() < need) {
+                errors.add("only " + replicas.size() + " replica(s) up in the view " + replicas);
+                continue; // not even trying: a write that can not be acknowledged leaves nothing behind
+            }
+            List<String> targets = new ArrayList<>();
+            for (String r : replicas) if (!holding.contains(r)) targets.add(r);
+            wrote |= writeTo(p, targets, info, bytes, offset, holding, errors);
+            long acked = replicas.stream().filter(holding::contains).count();
+            if (acked >= need) {
+                if (acked < replicas.size()) {
+                    underReplicatedWrites.incrementAndGet();
+                    LOG.info("chunk {} written to {} of {} replicas (the replicator fills in the rest): {}", info.id(), acked,
+                            replicas.size(), errors);
+                }
+                return wrote;
+            }
         }
-        List<String> replicas = p.replicasOf(info.id());
-        // Acks are capped by the cluster's size (nodes not removed), not by the nodes UP right now:
-        // with two of three nodes down an upload must fail, not keep one copy.
-        int need = acks.acksFor(Math.min(p.replicationFactor(), Math.max(1, p.members())));
-        if (replicas.size() < need) {
-            throw new IOException("chunk " + info.id() + " can reach only " + replicas.size() + " replica(s) that are up ("
-                    + replicas + "), " + need + " needed; the cluster view has " + p.nodes().size() + " node(s)");
-        }
+        throw new IOException("chunk " + info.id() + " reached " + replicas.stream().filter(holding::contains).count()
+                + " of its " + replicas.size() + " replicas " + replicas + ", " + need + " needed (the cluster view has "
+                + p.nodes().size() + " node(s)): " + String.join("; ", errors));
+    }
+
+    /**
+     * Writes the chunk to {@code targets} in parallel (this node's store for itself, the peer
+     * transport for the others) and adds each that holds it durably to {@code holding}. Returns
+     * only when every write has ended (each bounded by the put timeout): the caller reuses the array.
+     */
+    private boolean writeTo(Placement p, List<String> targets, ChunkInfo info, byte[] bytes, int offset,
+                            Set<String> holding, List<String> errors) throws IOException {
         List<Future<Boolean>> writes = new ArrayList<>();
-        List<String> targets = new ArrayList<>();
+        List<String> remote = new ArrayList<>();
         boolean localTarget = false;
-        for (String r : replicas) {
+        for (String r : targets) {
+            NodeInfo n = p.node(r);
             if (r.equals(view.selfId())) {
                 localTarget = true;
                 continue;
             }
-            NodeInfo n = p.node(r);
-            targets.add(r);
+            remote.add(r);
             try {
                 writes.add(peerIo.submit(() -> {
                     remotePuts.incrementAndGet();
@@ -96,48 +132,35 @@ public final class ReplicatedChunks implements ChunkSink {
                 writes.add(java.util.concurrent.CompletableFuture.failedFuture(new IOException("peer I/O queue full")));
             }
         }
-        int ok = 0;
         boolean wrote = false;
-        List<String> errors = new ArrayList<>();
         if (localTarget) {
             try {
                 wrote |= local.put(info, bytes, offset);
-                ok++;
+                holding.add(view.selfId());
+            } catch (StoreFullException e) {
+                cancelAll(writes);
+                throw e; // reported as such (the client gets 413-like "storage full"), not as a replica shortfall
             } catch (IOException e) {
                 errors.add(view.selfId() + ": " + e.getMessage());
-                if (need >= replicas.size()) {
-                    cancelAll(writes);
-                    throw e; // no way to reach the acks without this copy; a full local disk is reported as such
-                }
             }
         }
-        // Every remote put must end before the caller reuses the array: wait for all, each bounded.
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(putTimeoutMillis);
         for (int i = 0; i < writes.size(); i++) {
             try {
                 wrote |= writes.get(i).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                ok++;
+                holding.add(remote.get(i));
             } catch (ExecutionException e) {
                 remotePutFailures.incrementAndGet();
-                errors.add(targets.get(i) + ": " + e.getCause().getMessage());
+                errors.add(remote.get(i) + ": " + e.getCause());
             } catch (TimeoutException e) {
                 remotePutFailures.incrementAndGet();
                 writes.get(i).cancel(true);
-                errors.add(targets.get(i) + ": no answer within " + putTimeoutMillis + " ms");
+                errors.add(remote.get(i) + ": no answer within " + putTimeoutMillis + " ms");
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 cancelAll(writes);
                 throw new java.io.InterruptedIOException("interrupted while replicating chunk " + info.id());
             }
-        }
-        if (ok < need) {
-            throw new IOException("chunk " + info.id() + " reached " + ok + " of its " + replicas.size()
-                    + " replicas, " + need + " needed: " + String.join("; ", errors));
-        }
-        if (ok < replicas.size()) {
-            underReplicatedWrites.incrementAndGet();
-            LOG.info("chunk {} written to {} of {} replicas (the replicator fills in the rest): {}", info.id(), ok,
-                    replicas.size(), errors);
         }
         return wrote;
     }

@@ -21,12 +21,18 @@ import java.util.function.BooleanSupplier;
  * Real node processes on 127.0.0.1 for cluster tests: each node is its own JVM
  * ({@code io.glint.node.Main} on this test's class path) with its own config, ports, data
  * directory and log, started, killed with SIGKILL, stopped and restarted by the test.
- * Timing settings are short (heartbeat 1 s, down after 4 s, replicator every 1 s) so that
+ * Timing settings are short (heartbeat 1 s, down after 8 s, replicator every 1 s) so that
  * failure handling shows within seconds; every wait is a bounded poll.
  */
 final class ClusterProcesses implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
     static final String SECRET = "cluster-test-secret";
+    /**
+     * A node silent this long is marked DOWN. Short, so that failure handling shows within seconds,
+     * but not so short that a live node whose heartbeat waits on a busy 2-core machine (three node
+     * JVMs, the test, hashing uploads) is taken for dead.
+     */
+    static final int DOWN_AFTER_SECONDS = 8;
 
     final Path dir;
     final int count;
@@ -53,7 +59,7 @@ final class ClusterProcesses implements AutoCloseable {
     }
 
     ClusterProcesses(Path dir, int founders, int joiners, int voters, String extraYaml, String writeAcks) throws IOException {
-        this(dir, founders, joiners, voters, extraYaml, writeAcks, 4);
+        this(dir, founders, joiners, voters, extraYaml, writeAcks, DOWN_AFTER_SECONDS);
     }
 
     /**
