@@ -199,11 +199,16 @@ public final class Registry implements RegistryClient {
             }
             clientsReplaced.incrementAndGet();
         }
-        try {
-            used.close();
-        } catch (IOException | RuntimeException e) {
-            // it is closed already, which is why it is replaced
-        }
+        // Closed off this thread: this callback may run on one of the old client's own threads.
+        Thread closer = new Thread(() -> {
+            try {
+                used.close();
+            } catch (IOException | RuntimeException e) {
+                // it is closed already, which is why it is replaced
+            }
+        }, "registry-client-closer");
+        closer.setDaemon(true);
+        closer.start();
     }
 
     private static boolean causedByClosedClient(Throwable error) {
