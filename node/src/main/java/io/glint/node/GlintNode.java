@@ -149,8 +149,7 @@ public final class GlintNode implements AutoCloseable {
         Clock clock = Clock.systemUTC();
         UploadService uploads = new UploadService(client, writer, scheduler, clock, config.node().id(),
                 UploadService.Config.defaults());
-        DownloadService downloads = new DownloadService(client, chunks, 30_000, dataWorkers,
-                (int) config.chunk().size().bytes(), replicated::fetch);
+        DownloadService downloads = new DownloadService(client, chunks, 30_000, dataWorkers, replicated::fetch);
         ApiSettings settings = new ApiSettings(config.api().importMethods(), config.api().delayedDelete(),
                 config.api().webDownloadAllowedHosts());
         Router router = NodeRoutes.build(client, settings, clock);

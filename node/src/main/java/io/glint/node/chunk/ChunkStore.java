@@ -86,8 +86,8 @@ public class ChunkStore implements ChunkSink {
      * direct, and that CPU is what the upload's hashing needs.
      */
     private final int directAlignment;
-    /** Aligned buffers for byte-array reads (peers, replicator); at most this many wait idle. */
-    private static final int READ_BUFFERS_IDLE_MAX = 8;
+    /** Aligned buffers for every whole-chunk read (downloads, peers, replicator); at most this many wait idle. */
+    private static final int READ_BUFFERS_IDLE_MAX = 16;
     private volatile DirectBufferPool readBuffers;
     /** Per data thread: an aligned buffer that a chunk is copied into for a direct write. */
     private final ThreadLocal<ByteBuffer> directBuffers = new ThreadLocal<>();
@@ -382,6 +382,23 @@ public class ChunkStore implements ChunkSink {
     }
 
     /**
+     * Reads and checks the chunk (as {@link #read(ChunkInfo, ByteBuffer)}) into one of this store's
+     * pooled aligned buffers and hands it out as a buffer Netty can send without a copy; when it is
+     * released the buffer returns to the pool and {@code onRelease} runs. On failure nothing is held.
+     */
+    public PooledChunkBuf readPooled(ChunkInfo info, Runnable onRelease) throws IOException {
+        DirectBufferPool pool = readBuffers;
+        ByteBuffer room = pool.take(directReadBytes(info.lengthBytes()));
+        try {
+            read(info, room);
+        } catch (IOException | RuntimeException e) {
+            pool.give(room);
+            throw e;
+        }
+        return new PooledChunkBuf(room, info.lengthBytes(), pool, onRelease);
+    }
+
+    /**
      * The chunk file's bytes, unchecked (for a caller that checks the SHA-256 itself, such as a
      * peer). Direct where the store writes direct.
      *
@@ -412,11 +429,11 @@ public class ChunkStore implements ChunkSink {
     }
 
     /**
-     * Sizes the pool of aligned buffers that byte-array reads go through (whole chunks of the
-     * cluster's chunk size are read into one, then copied out). Call once at start-up.
+     * Sizes the pool of aligned buffers that whole-chunk reads go through to the cluster's chunk
+     * size. Call once at start-up.
      */
     public void sizeReadBuffers(int chunkSizeBytes) {
-        if (directAlignment > 0) readBuffers = new DirectBufferPool(directReadBytes(chunkSizeBytes), directAlignment, READ_BUFFERS_IDLE_MAX);
+        readBuffers = new DirectBufferPool(directReadBytes(chunkSizeBytes), Math.max(1, directAlignment), READ_BUFFERS_IDLE_MAX);
     }
 
     /**

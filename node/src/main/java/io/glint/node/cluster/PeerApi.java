@@ -5,7 +5,6 @@ import io.glint.node.chunk.ChunkCorruptException;
 import io.glint.node.chunk.ChunkIds;
 import io.glint.node.chunk.ChunkMissingException;
 import io.glint.node.chunk.ChunkStore;
-import io.glint.node.chunk.DirectBufferPool;
 import io.glint.node.chunk.PooledChunkBuf;
 import io.glint.node.http.ApiException;
 import io.glint.node.http.Request;
@@ -19,7 +18,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
@@ -55,8 +53,6 @@ public final class PeerApi {
     private final ChunkStore store;
     private final LocalChunkIndex index;
     private final Semaphore inFlightBytes;
-    /** Aligned buffers for checked chunk reads (at most 16 idle). */
-    private final DirectBufferPool buffers;
     private final int inFlightBytesMax;
     private final AtomicLong chunksReceived = new AtomicLong();
     private final AtomicLong chunksServed = new AtomicLong();
@@ -69,7 +65,6 @@ public final class PeerApi {
         this.index = index;
         this.inFlightBytesMax = (int) Math.min(Integer.MAX_VALUE, inFlightBytesMax);
         this.inFlightBytes = new Semaphore(this.inFlightBytesMax, true);
-        this.buffers = new DirectBufferPool(store.directReadBytes(4 << 20), Math.max(1, store.directAlignment()), 16);
     }
 
     /** Accepts a request only with the cluster secret; compares in constant time. */
@@ -141,19 +136,16 @@ public final class PeerApi {
             // Checked read into a pooled direct buffer that Netty sends as it is; the buffer and the
             // in-flight share go back when Netty releases it.
             int permits = acquire(length);
-            ByteBuffer room = buffers.take(store.directReadBytes(length));
+            PooledChunkBuf buf;
             try {
-                store.read(new ChunkInfo(id, length, crc), room);
+                buf = store.readPooled(new ChunkInfo(id, length, crc), () -> inFlightBytes.release(permits));
             } catch (ChunkMissingException | ChunkCorruptException e) {
-                buffers.give(room);
                 inFlightBytes.release(permits);
                 throw ApiException.notFound("Chunk " + id + " is not here: " + e.getMessage());
             } catch (IOException | RuntimeException e) {
-                buffers.give(room);
                 inFlightBytes.release(permits);
                 throw e;
             }
-            PooledChunkBuf buf = new PooledChunkBuf(room, length, buffers, () -> inFlightBytes.release(permits));
             chunksServed.incrementAndGet();
             bytesServed.addAndGet(length);
             return Response.stream(HttpResponseStatus.OK, length, sink -> sink.write(buf))

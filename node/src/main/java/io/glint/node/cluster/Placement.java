@@ -122,6 +122,17 @@ public final class Placement {
         return replicasOfGroup(groupOf(chunkId));
     }
 
+    /**
+     * Where to look for a copy of a chunk: its replicas in placement order, then every other node
+     * not removed (a chunk may still sit on a former owner during a rebalance); never {@code selfId}.
+     */
+    public List<String> fetchOrder(String chunkId, String selfId) {
+        java.util.LinkedHashSet<String> order = new java.util.LinkedHashSet<>(replicasOf(chunkId));
+        for (NodeInfo n : nodesById.values()) if (n.state() != NodeState.REMOVED) order.add(n.id());
+        order.remove(selfId);
+        return List.copyOf(order);
+    }
+
     /** The groups whose replica set includes {@code nodeId}. */
     public List<Integer> groupsOf(String nodeId) {
         List<Integer> out = new ArrayList<>();

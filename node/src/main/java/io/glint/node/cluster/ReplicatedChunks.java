@@ -5,13 +5,11 @@ import io.glint.node.chunk.ChunkStore;
 import io.glint.node.chunk.StoreFullException;
 import io.glint.registry.model.ChunkInfo;
 import io.glint.registry.model.NodeInfo;
-import io.glint.registry.model.NodeState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -177,11 +175,8 @@ public final class ReplicatedChunks implements ChunkSink {
      */
     public byte[] fetch(ChunkInfo info) throws IOException {
         Placement p = view.placement();
-        Set<String> order = new LinkedHashSet<>(p.replicasOf(info.id()));
-        for (NodeInfo n : p.nodes()) if (n.state() != NodeState.REMOVED) order.add(n.id());
-        order.remove(view.selfId());
         List<String> errors = new ArrayList<>();
-        for (String id : order) {
+        for (String id : p.fetchOrder(info.id(), view.selfId())) {
             NodeInfo n = p.node(id);
             if (n == null || n.peerAddress() == null) continue;
             try {

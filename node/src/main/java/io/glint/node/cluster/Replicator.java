@@ -14,7 +14,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -139,10 +138,7 @@ public final class Replicator {
 
     /** Fetches one missing chunk from the other nodes (replicas first) and stores it here. */
     private void fetch(Placement p, String id) throws InterruptedException {
-        Set<String> order = new LinkedHashSet<>(p.replicasOf(id));
-        for (NodeInfo n : p.nodes()) order.add(n.id());
-        order.remove(view.selfId());
-        for (String nodeId : order) {
+        for (String nodeId : p.fetchOrder(id, view.selfId())) {
             NodeInfo n = p.node(nodeId);
             if (n == null || n.peerAddress() == null) continue;
             try {

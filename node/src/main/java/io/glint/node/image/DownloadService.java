@@ -3,8 +3,6 @@ package io.glint.node.image;
 import io.glint.node.chunk.ChunkCorruptException;
 import io.glint.node.chunk.ChunkMissingException;
 import io.glint.node.chunk.ChunkStore;
-import io.glint.node.chunk.DirectBufferPool;
-import io.glint.node.chunk.PooledChunkBuf;
 import io.glint.node.http.BodySink;
 import io.glint.node.http.Response;
 import io.glint.registry.RegistryClient;
@@ -17,7 +15,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,14 +42,11 @@ public final class DownloadService {
      * download's memory to four chunks.
      */
     static final int READ_AHEAD_CHUNKS = 3;
-    /** Read buffers kept for reuse: enough for a few concurrent downloads' read-ahead. */
-    static final int POOLED_BUFFERS_MAX = 12;
 
     private final RegistryClient registry;
     private final ChunkStore store;
     private final long registryTimeoutMillis;
     private final Executor readAhead;
-    private final DirectBufferPool buffers;
     private final RemoteChunks remote;
 
     /** Where a chunk this node lacks (or holds a bad copy of) comes from: the other nodes. */
@@ -63,23 +57,20 @@ public final class DownloadService {
     }
 
     public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis) {
-        this(registry, store, registryTimeoutMillis, Runnable::run, ImageWriter.CHUNK_SIZE_DEFAULT_BYTES, null);
+        this(registry, store, registryTimeoutMillis, Runnable::run, null);
     }
 
     /**
      * @param readAhead      where the next chunks are read and verified while the current one is sent
-     * @param chunkSizeBytes the cluster's chunk size: the size of the pooled read buffers
      * @param remote         where missing or bad local chunks come from; null on a lone node
      */
     public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis,
-                           Executor readAhead, int chunkSizeBytes, RemoteChunks remote) {
+                           Executor readAhead, RemoteChunks remote) {
         this.remote = remote;
         this.registry = registry;
         this.store = store;
         this.registryTimeoutMillis = registryTimeoutMillis;
         this.readAhead = readAhead;
-        this.buffers = new DirectBufferPool(store.directReadBytes(chunkSizeBytes), Math.max(1, store.directAlignment()),
-                POOLED_BUFFERS_MAX);
     }
 
     /**
@@ -184,15 +175,10 @@ public final class DownloadService {
         try {
             readAhead.execute(() -> {
                 if (f.isDone()) return; // cancelled before it ran
-                // A pooled, aligned buffer with room for a direct (page-cache-free) read of whole blocks.
-                int length = chunk.lengthBytes();
-                ByteBuffer room = buffers.take(store.directReadBytes(length));
                 ByteBuf buf;
                 try {
-                    store.read(chunk, room);
-                    buf = new PooledChunkBuf(room, length, buffers, () -> { });
+                    buf = store.readPooled(chunk, () -> { }); // checked, in a pooled aligned buffer
                 } catch (ChunkMissingException | ChunkCorruptException notHere) {
-                    buffers.give(room);
                     if (remote == null) {
                         f.completeExceptionally(notHere);
                         return;
@@ -204,7 +190,6 @@ public final class DownloadService {
                         return;
                     }
                 } catch (IOException | RuntimeException e) {
-                    buffers.give(room);
                     f.completeExceptionally(e);
                     return;
                 }

@@ -205,17 +205,19 @@ class ClusterFailoverTest {
                 int observer = leaderCoordinates ? (leader + 1) % 3 : (leader + 2) % 3;
                 byte[] d = data(24 * 1024 * 1024 + 5, leaderCoordinates ? 77 : 78);
                 String id = c.createImage(coordinator, "mid-upload-" + leaderCoordinates);
+                SlowStream body = new SlowStream(d, 32 * 1024, 5);
                 java.util.concurrent.CompletableFuture<Integer> upload = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                     try {
                         return c.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(c.url(coordinator) + "/v2/images/" + id + "/file"))
                                 .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/octet-stream")
-                                .PUT(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new SlowStream(d, 32 * 1024, 5)))
+                                .PUT(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> body))
                                 .build()).statusCode();
                     } catch (IOException e) {
                         return -1; // the connection broke: a failed upload
                     }
                 });
-                Thread.sleep(1500);
+                await(Duration.ofSeconds(60), () -> body.sent() >= 4L * 1024 * 1024 || upload.isDone(),
+                        "a few MiB of the upload on their way");
                 assertTrue(!upload.isDone(), "the upload is still streaming when the leader dies");
                 c.kill9(leader);
                 int status = upload.get(180, java.util.concurrent.TimeUnit.SECONDS);
@@ -339,7 +341,12 @@ class ClusterFailoverTest {
         private final byte[] data;
         private final int piece;
         private final int pauseMillis;
-        private int pos;
+        private volatile int pos;
+
+        /** Bytes handed to the HTTP client so far. */
+        long sent() {
+            return pos;
+        }
 
         SlowStream(byte[] data, int piece, int pauseMillis) {
             this.data = data;
