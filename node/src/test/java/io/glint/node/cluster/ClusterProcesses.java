@@ -266,10 +266,25 @@ final class ClusterProcesses implements AutoCloseable {
         throw new AssertionError("not within " + bound.toSeconds() + " s: " + what);
     }
 
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT =
+            new java.util.concurrent.atomic.AtomicInteger(20_000 + new java.util.Random().nextInt(10_000));
+
+    /**
+     * A free port below Linux's ephemeral range (32768-60999). A port the kernel hands out for
+     * port 0 lies inside that range, and between the probe and the node's bind another process's
+     * outgoing connection could take it (a node then died with "Address already in use").
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        for (int attempt = 0; attempt < 1_000; attempt++) {
+            int port = NEXT_PORT.getAndIncrement();
+            if (port >= 32_000) NEXT_PORT.set(20_000);
+            try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            } catch (IOException taken) {
+                // in use: the next one
+            }
         }
+        throw new IOException("no free port in 20000-32000");
     }
 
     /** Keeps the nodes' logs under target/cluster-test-logs/ (the temp dir goes away with the test). */

@@ -51,8 +51,9 @@ class PlacementProperties {
 
     /**
      * Equal nodes get equal shares: over 512 groups x R replicas, every node's count of replica
-     * places stays within 25% of the mean (R=3, 3..12 nodes), and every group has min(R, N)
-     * distinct replicas.
+     * places stays within 5 standard deviations of a binomial count around the mean (about 25-40%
+     * of it for R=3 and 3..12 nodes; a fixed 25% failed by chance once in a few thousand nodes),
+     * and every group has min(R, N) distinct replicas.
      */
     @Property(tries = 60)
     void equalNodesShareGroupsEvenly(@ForAll @IntRange(min = 3, max = 12) int count, @ForAll("seeds") long seed) {
@@ -66,9 +67,11 @@ class PlacementProperties {
             for (String id : set) places.merge(id, 1, Integer::sum);
         }
         double mean = (double) PGS * Math.min(3, count) / count;
+        double share = (double) Math.min(3, count) / count;
+        double bound = 5 * Math.sqrt(PGS * share * (1 - share));
         for (NodeInfo n : nodes) {
             int got = places.getOrDefault(n.id(), 0);
-            assertTrue(Math.abs(got - mean) <= 0.25 * mean, n.id() + " holds " + got + " places, mean " + mean);
+            assertTrue(Math.abs(got - mean) <= bound, n.id() + " holds " + got + " places, mean " + mean + ", bound " + bound);
         }
     }
 
