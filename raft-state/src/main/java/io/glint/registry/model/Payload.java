@@ -25,6 +25,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
         @JsonSubTypes.Type(value = Image.Images.class, name = "images"),
         @JsonSubTypes.Type(value = Payload.Empty.class, name = "empty"),
         @JsonSubTypes.Type(value = Payload.Digest.class, name = "digest"),
+        @JsonSubTypes.Type(value = Payload.ImageScan.class, name = "imagescan"),
+        @JsonSubTypes.Type(value = Payload.UploadScan.class, name = "uploadscan"),
 })
 public interface Payload {
 
@@ -35,4 +37,10 @@ public interface Payload {
 
     /** A state digest taken at one applied index. */
     record Digest(long appliedIndex, String sha256Hex) implements Payload {}
+
+    /** One page of an image scan: the matches, and the id to go on after (null: the scan is complete). */
+    record ImageScan(java.util.List<Image> images, String nextAfter) implements Payload {}
+
+    /** One page of the upload leases; {@code nextAfter} null: no more. */
+    record UploadScan(java.util.List<UploadLease> uploads, String nextAfter) implements Payload {}
 }

@@ -3,6 +3,7 @@ package io.glint.registry.query;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.glint.registry.model.Identity;
+import io.glint.registry.model.ImageStatus;
 
 /**
  * Every read of the registry. Queries carry the caller's identity where visibility matters and
@@ -27,6 +28,8 @@ import io.glint.registry.model.Identity;
         @JsonSubTypes.Type(value = Query.GetAudit.class, name = "GetAudit"),
         @JsonSubTypes.Type(value = Query.GetSettings.class, name = "GetSettings"),
         @JsonSubTypes.Type(value = Query.Digest.class, name = "Digest"),
+        @JsonSubTypes.Type(value = Query.ScanImages.class, name = "ScanImages"),
+        @JsonSubTypes.Type(value = Query.ScanUploads.class, name = "ScanUploads"),
 })
 public sealed interface Query {
 
@@ -71,4 +74,14 @@ public sealed interface Query {
 
     /** The state digest at the view's applied index. */
     record Digest() implements Query {}
+
+    /**
+     * Internal (the reaper): image records, tombstones included, in id order after
+     * {@code afterImageId} (null: from the start); at most {@code scanLimit} records are read,
+     * and those in {@code status} are returned with where to go on.
+     */
+    record ScanImages(String afterImageId, ImageStatus status, int scanLimit) implements Query {}
+
+    /** Internal (the reaper): upload leases in image id order after {@code afterImageId}, at most {@code limit}. */
+    record ScanUploads(String afterImageId, int limit) implements Query {}
 }

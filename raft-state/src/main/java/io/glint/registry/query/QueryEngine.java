@@ -11,6 +11,7 @@ import io.glint.registry.model.Payload;
 import io.glint.registry.model.Policy;
 import io.glint.registry.model.Result;
 import io.glint.registry.model.Task;
+import io.glint.registry.model.UploadLease;
 import io.glint.registry.model.Visibility;
 import io.glint.registry.command.Codec;
 import io.glint.registry.store.Bytes;
@@ -47,6 +48,8 @@ public final class QueryEngine {
         if (query instanceof Query.GetAudit q) return found(Records.audit(view, q.auditId()), "audit " + q.auditId());
         if (query instanceof Query.GetSettings q) return Result.ok(Records.settings(view));
         if (query instanceof Query.Digest q) return Result.ok(new Payload.Digest(appliedIndex, StateDigest.hex(view)));
+        if (query instanceof Query.ScanImages q) return scanImages(view, q);
+        if (query instanceof Query.ScanUploads q) return scanUploads(view, q);
         throw new IllegalArgumentException("unknown query " + query);
     }
 
@@ -114,4 +117,34 @@ public final class QueryEngine {
         return out;
     }
 
+
+    /** At most this many records per scan call, whatever the caller asks for. */
+    static final int SCAN_LIMIT_MAX = 10_000;
+
+    private static Result scanImages(KeyValueView view, Query.ScanImages q) {
+        int limit = Math.max(1, Math.min(SCAN_LIMIT_MAX, q.scanLimit()));
+        List<Image> out = new ArrayList<>();
+        String last = null;
+        int read = 0;
+        byte[] from = q.afterImageId() == null ? null : Bytes.successor(q.afterImageId().getBytes(StandardCharsets.UTF_8));
+        try (Cursor c = view.scan(Table.IMAGES, from, null, false)) {
+            while (read < limit && c.next()) {
+                read++;
+                Image image = Codec.decodeRecord(c.value(), Image.class);
+                last = image.id();
+                if (q.status() == null || image.status() == q.status()) out.add(image);
+            }
+            return Result.ok(new Payload.ImageScan(out, read == limit && c.next() ? last : null));
+        }
+    }
+
+    private static Result scanUploads(KeyValueView view, Query.ScanUploads q) {
+        int limit = Math.max(1, Math.min(SCAN_LIMIT_MAX, q.limit()));
+        List<UploadLease> out = new ArrayList<>();
+        byte[] from = q.afterImageId() == null ? null : Bytes.successor(q.afterImageId().getBytes(StandardCharsets.UTF_8));
+        try (Cursor c = view.scan(Table.UPLOADS, from, null, false)) {
+            while (out.size() < limit && c.next()) out.add(Codec.decodeRecord(c.value(), UploadLease.class));
+            return Result.ok(new Payload.UploadScan(out, out.size() == limit && c.next() ? out.get(limit - 1).imageId() : null));
+        }
+    }
 }
