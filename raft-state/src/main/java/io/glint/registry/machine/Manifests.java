@@ -5,7 +5,7 @@ import io.glint.registry.model.ChunkManifest;
 import io.glint.registry.store.Records;
 import io.glint.registry.store.Txn;
 
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.Set;
 
 /**
@@ -27,8 +27,9 @@ final class Manifests {
     }
 
     private static void adjust(Txn txn, ChunkManifest m, long delta, int pgCount) {
-        Set<String> distinct = new LinkedHashSet<>();
-        for (ChunkInfo c : m.chunks()) distinct.add(c.id());
-        for (String id : distinct) Records.addChunkRef(txn, ChunkInfo.placementGroup(id, pgCount), id, delta);
+        Set<String> seen = new HashSet<>();
+        for (ChunkInfo c : m.chunks()) {
+            if (seen.add(c.id())) Records.addChunkRef(txn, ChunkInfo.placementGroup(c.id(), pgCount), c, delta);
+        }
     }
 }

@@ -103,7 +103,8 @@ public final class QueryEngine {
         try (Cursor c = view.scan(Table.CHUNKREFS, p, Bytes.prefixEnd(p), false)) {
             while (c.next()) {
                 String id = new String(c.key(), 4, c.key().length - 4, StandardCharsets.UTF_8);
-                out.add(new ChunkRef(pg, id, ByteBuffer.wrap(c.value()).getLong()));
+                ByteBuffer v = ByteBuffer.wrap(c.value());
+                out.add(new ChunkRef(pg, id, v.getLong(), v.getInt(), v.getInt()));
             }
         }
         return new ChunkRef.Refs(pg, out);

@@ -2,6 +2,7 @@ package io.glint.registry.store;
 
 import io.glint.registry.command.Codec;
 import io.glint.registry.model.AuditMark;
+import io.glint.registry.model.ChunkInfo;
 import io.glint.registry.model.ChunkManifest;
 import io.glint.registry.model.ClusterSettings;
 import io.glint.registry.model.Image;
@@ -138,13 +139,17 @@ public final class Records {
         return b == null ? 0 : ByteBuffer.wrap(b).getLong();
     }
 
-    /** Adds {@code delta} to a chunk's reference count; a count that reaches zero is removed. */
-    public static void addChunkRef(Txn txn, int pg, String chunkId, long delta) {
-        long n = chunkRefCount(txn, pg, chunkId) + delta;
-        if (n < 0) throw new IllegalStateException("negative reference count for chunk " + chunkId);
-        byte[] key = chunkRefKey(pg, chunkId);
+    /**
+     * Adds {@code delta} to a chunk's reference count; a count that reaches zero is removed. The
+     * value also keeps the chunk's length and CRC32C, so that an auditor can check a local copy
+     * against the registry without reading any manifest.
+     */
+    public static void addChunkRef(Txn txn, int pg, ChunkInfo chunk, long delta) {
+        long n = chunkRefCount(txn, pg, chunk.id()) + delta;
+        if (n < 0) throw new IllegalStateException("negative reference count for chunk " + chunk.id());
+        byte[] key = chunkRefKey(pg, chunk.id());
         if (n == 0) txn.delete(Table.CHUNKREFS, key);
-        else txn.put(Table.CHUNKREFS, key, ByteBuffer.allocate(8).putLong(n).array());
+        else txn.put(Table.CHUNKREFS, key, ByteBuffer.allocate(16).putLong(n).putInt(chunk.lengthBytes()).putInt(chunk.crc32c()).array());
     }
 
     // --- nodes, tasks, uploads, audits, settings ---------------------------------------------

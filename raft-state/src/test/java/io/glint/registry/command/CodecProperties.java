@@ -449,7 +449,8 @@ class CodecProperties {
         m.put(Member.Members.class, members().list().ofMaxSize(4).map(Member.Members::new));
         m.put(ChunkManifest.class, manifests());
         m.put(ChunkRef.Refs.class, Combinators.combine(Arbitraries.integers(),
-                Combinators.combine(Arbitraries.integers(), hex(64), Arbitraries.longs()).as(ChunkRef::new)
+                Combinators.combine(Arbitraries.integers(), hex(64), Arbitraries.longs(), Arbitraries.integers().greaterOrEqual(1),
+                                Arbitraries.integers()).as(ChunkRef::new)
                         .list().ofMaxSize(4)).as(ChunkRef.Refs::new));
         m.put(NodeInfo.class, nodes());
         m.put(NodeInfo.Nodes.class, nodes().list().ofMaxSize(4).map(NodeInfo.Nodes::new));
@@ -464,6 +465,8 @@ class CodecProperties {
         m.put(Image.Images.class, images().list().ofMaxSize(3).map(Image.Images::new));
         m.put(Payload.Empty.class, Arbitraries.just(Payload.Empty.INSTANCE));
         m.put(Payload.Digest.class, Combinators.combine(Arbitraries.longs(), hex(64)).as(Payload.Digest::new));
+        m.put(Payload.ImageScan.class, Combinators.combine(images().list().ofMaxSize(3), nullableText()).as(Payload.ImageScan::new));
+        m.put(Payload.UploadScan.class, Combinators.combine(leases().list().ofMaxSize(3), nullableText()).as(Payload.UploadScan::new));
         return m;
     }
 
@@ -545,6 +548,9 @@ class CodecProperties {
         m.put(Query.GetAudit.class, s.map(Query.GetAudit::new));
         m.put(Query.GetSettings.class, Arbitraries.just(new Query.GetSettings()));
         m.put(Query.Digest.class, Arbitraries.just(new Query.Digest()));
+        m.put(Query.ScanImages.class, Combinators.combine(s, Arbitraries.of(ImageStatus.class).injectNull(0.2), Arbitraries.integers())
+                .as(Query.ScanImages::new));
+        m.put(Query.ScanUploads.class, Combinators.combine(s, Arbitraries.integers()).as(Query.ScanUploads::new));
         return m;
     }
 

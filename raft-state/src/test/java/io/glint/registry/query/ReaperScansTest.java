@@ -72,4 +72,17 @@ class ReaperScansTest {
         assertEquals(leased, found);
         assertNull(after);
     }
+
+    @Test
+    void chunkRefsCarryTheLengthAndCrcEveryCopyMustMatch() {
+        h.active(ALICE, uuid(1), 1, 2);
+        for (io.glint.registry.model.ChunkInfo c : h.manifest(uuid(1)).chunks()) {
+            int pg = io.glint.registry.model.ChunkInfo.placementGroup(c.id(), io.glint.registry.store.Records.settings(h.store).placementGroups());
+            io.glint.registry.model.ChunkRef.Refs refs = QueryEngine.run(h.store, h.index(), new Query.ChunkRefs(pg))
+                    .value(io.glint.registry.model.ChunkRef.Refs.class);
+            io.glint.registry.model.ChunkRef ref = refs.refs().stream().filter(r -> r.chunkId().equals(c.id())).findFirst().orElseThrow();
+            assertEquals(1, ref.refCount());
+            assertEquals(c, ref.info());
+        }
+    }
 }
