@@ -114,7 +114,7 @@ public final class GlintNode implements AutoCloseable {
         registerSelf(client, capacityBytes, config.peer().port());
         view = new ClusterView(client, config.node().id(), config.replication().factor());
         membership = new Membership(client, view, registryServer::isLeaderReady, Clock.systemUTC(),
-                config.replication().downAfterSeconds() * 1000L);
+                () -> System.nanoTime() / 1_000_000, config.replication().downAfterSeconds() * 1000L);
         // Heartbeats start now: the rest of start-up (a catching-up registry member, the chunk scan)
         // may take longer than downAfterSeconds, and a registered node that stays silent is marked DOWN.
         scheduler = Executors.newScheduledThreadPool(3, daemon("scheduler")); // heartbeats, lease renewals, replication timer

@@ -11,37 +11,56 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * Liveness by heartbeat (DESIGN §7). Every node refreshes its own record each
  * {@code heartbeatSeconds} (and brings it back UP if it had been marked DOWN); the Raft leader
- * marks DOWN every UP node whose last heartbeat is older than {@code downAfterSeconds}, which
- * takes it out of placement so that its groups are re-replicated on the others. A leader waits
- * {@code downAfterSeconds} after it took office before it marks anyone, so that a cluster coming
- * back from a full stop does not mark nodes whose heartbeats simply have not arrived yet.
- * One {@link #tick()} does at most one proposal per node: the work per tick is bounded by the
- * node table.
+ * marks DOWN every UP node whose record it has not seen change for {@code downAfterSeconds}.
+ *
+ * <p>Silence is measured by the leader's own monotonic clock, from the moment it first saw the
+ * node's current record: never by comparing the timestamp inside a heartbeat with the leader's
+ * wall clock. A heartbeat's timestamp is taken by its sender before the proposal, so it is old by
+ * however long the commit took (seconds, while a new leader is being elected), and another
+ * machine's clock may be off by minutes. A new leader therefore gives every node a full
+ * {@code downAfterSeconds} from when it took office. One {@link #tick()} does at most one
+ * proposal per node: the work per tick is bounded by the node table.
  */
 public final class Membership {
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
+
+    /** The record a leader last saw for a node, and when (its monotonic clock) it first saw it. */
+    private record Seen(long updatedAtMillis, long sinceMonotonicMillis) {}
 
     private final RegistryClient registry;
     private final ClusterView view;
     private final BooleanSupplier isLeader;
     private final Clock clock;
+    private final LongSupplier monotonicMillis;
     private final long downAfterMillis;
-    private long leaderSinceMillis = -1;
+    private final long registryTimeoutMillis;
+    private final Map<String, Seen> seen = new HashMap<>();
     private final AtomicLong heartbeats = new AtomicLong();
     private final AtomicLong heartbeatFailures = new AtomicLong();
     private final AtomicLong markedDown = new AtomicLong();
 
-    public Membership(RegistryClient registry, ClusterView view, BooleanSupplier isLeader, Clock clock, long downAfterMillis) {
+    /**
+     * @param clock           stamps this node's heartbeats (only for display: liveness never compares it)
+     * @param monotonicMillis the leader's clock for silence, e.g. {@code System.nanoTime() / 1e6}
+     */
+    public Membership(RegistryClient registry, ClusterView view, BooleanSupplier isLeader, Clock clock,
+                      LongSupplier monotonicMillis, long downAfterMillis) {
         this.registry = registry;
         this.view = view;
         this.isLeader = isLeader;
         this.clock = clock;
+        this.monotonicMillis = monotonicMillis;
         this.downAfterMillis = downAfterMillis;
+        // A heartbeat stuck on an unreachable registry must not hold up the next one for long.
+        this.registryTimeoutMillis = Math.max(1_000, downAfterMillis / 4);
     }
 
     /** One heartbeat, then (on the leader) one liveness check; called every heartbeat period. */
@@ -57,7 +76,8 @@ public final class Membership {
         // of placement for another tick.
         NodeInfo me = null;
         try {
-            Result r = registry.read(new io.glint.registry.query.Query.GetNode(view.selfId())).get(10, TimeUnit.SECONDS);
+            Result r = registry.read(new io.glint.registry.query.Query.GetNode(view.selfId()))
+                    .get(registryTimeoutMillis, TimeUnit.MILLISECONDS);
             if (r.isOk()) me = r.value(NodeInfo.class);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -68,7 +88,7 @@ public final class Membership {
         NodeState state = me != null && me.state() == NodeState.DOWN ? NodeState.UP : null;
         try {
             Result r = registry.propose(new Command.UpdateNode(clock.millis(), view.selfId(), state, null))
-                    .get(10, TimeUnit.SECONDS);
+                    .get(registryTimeoutMillis, TimeUnit.MILLISECONDS);
             if (r.isOk()) {
                 heartbeats.incrementAndGet();
                 if (state == NodeState.UP) LOG.info("node {} is back UP", view.selfId());
@@ -82,29 +102,44 @@ public final class Membership {
         }
     }
 
+    /** Whether {@code n}'s record is unchanged since this leader's last look; notes it if it changed. */
+    private boolean unchangedFor(NodeInfo n, long now, long forMillis) {
+        Seen s = seen.get(n.id());
+        if (s == null || s.updatedAtMillis() != n.updatedAtMillis()) {
+            seen.put(n.id(), new Seen(n.updatedAtMillis(), now));
+            return false;
+        }
+        return now - s.sinceMonotonicMillis() > forMillis;
+    }
+
     private void checkLiveness() {
-        long now = clock.millis();
         if (!isLeader.getAsBoolean()) {
-            leaderSinceMillis = -1;
+            seen.clear(); // a leader that takes office again starts afresh
             return;
         }
-        if (leaderSinceMillis < 0) leaderSinceMillis = now;
-        if (now - leaderSinceMillis < downAfterMillis) return;
+        long now = monotonicMillis.getAsLong();
+        java.util.Set<String> present = new java.util.HashSet<>();
         for (NodeInfo n : view.nodes()) {
-            if (n.state() != NodeState.UP || n.id().equals(view.selfId())) continue;
-            long silentMillis = now - n.updatedAtMillis();
-            if (silentMillis <= downAfterMillis) continue;
+            present.add(n.id());
+            if (n.state() != NodeState.UP || n.id().equals(view.selfId())) {
+                seen.remove(n.id()); // watched afresh once it is UP again
+                continue;
+            }
+            if (!unchangedFor(n, now, downAfterMillis)) continue;
             try {
                 // The view may be a tick old: read the record again (linearizably) so that a node
-                // that has just re-registered or heartbeated is not marked DOWN on stale data.
-                Result fresh = registry.read(new io.glint.registry.query.Query.GetNode(n.id())).get(10, TimeUnit.SECONDS);
+                // that has just heartbeated is not marked DOWN on stale data.
+                Result fresh = registry.read(new io.glint.registry.query.Query.GetNode(n.id()))
+                        .get(registryTimeoutMillis, TimeUnit.MILLISECONDS);
                 if (!fresh.isOk()) continue;
                 NodeInfo current = fresh.value(NodeInfo.class);
-                silentMillis = clock.millis() - current.updatedAtMillis();
-                if (current.state() != NodeState.UP || silentMillis <= downAfterMillis) continue;
-                Result r = registry.propose(new Command.UpdateNode(now, n.id(), NodeState.DOWN, null)).get(10, TimeUnit.SECONDS);
+                if (current.state() != NodeState.UP || !unchangedFor(current, monotonicMillis.getAsLong(), downAfterMillis)) continue;
+                long silentMillis = monotonicMillis.getAsLong() - seen.get(n.id()).sinceMonotonicMillis();
+                Result r = registry.propose(new Command.UpdateNode(clock.millis(), n.id(), NodeState.DOWN, null))
+                        .get(registryTimeoutMillis, TimeUnit.MILLISECONDS);
                 if (r.isOk()) {
                     markedDown.incrementAndGet();
+                    seen.remove(n.id());
                     LOG.warn("node {} sent no heartbeat for {} s: marked DOWN, its groups go to the others", n.id(),
                             silentMillis / 1000);
                 }
@@ -115,6 +150,7 @@ public final class Membership {
                 LOG.debug("marking {} down failed: {}", n.id(), e.toString());
             }
         }
+        seen.keySet().retainAll(present);
         view.refresh();
     }
 
