@@ -1,5 +1,7 @@
 package io.glint.node;
 
+import io.glint.node.cache.CacheApi;
+import io.glint.node.cache.ImageCache;
 import io.glint.node.api.ApiSettings;
 import io.glint.node.api.DiscoveryApi;
 import io.glint.node.api.ImageDataApi;
@@ -75,6 +77,8 @@ public final class GlintNode implements AutoCloseable {
     private final Membership membership;
     private final Replicator replicator;
     private final ExecutorService replication;
+    private final ExecutorService cacheWorker;
+    private final ImageCache cache;
     private final java.util.concurrent.atomic.AtomicBoolean replicationQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     public GlintNode(NodeConfig config, Path baseDir) throws IOException, InterruptedException {
@@ -153,7 +157,15 @@ public final class GlintNode implements AutoCloseable {
         ApiSettings settings = new ApiSettings(config.api().importMethods(), config.api().delayedDelete(),
                 config.api().webDownloadAllowedHosts());
         Router router = NodeRoutes.build(client, settings, clock);
-        new ImageDataApi(client, uploads, downloads, settings, clock, importTasks, config.node().id()).register(router);
+        cacheWorker = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(ImageCache.QUEUE_MAX),
+                daemon("cache-prefetch"));
+        cache = new ImageCache(client, chunks, replicated::fetch, cacheWorker,
+                new Replicator.Throttle(config.replication().bytesPerSecond().bytes()), data.resolve("cache.json"),
+                config.cache().maxSize().bytes(), clock);
+        replicator.pinWith(cache::isPinned);
+        new CacheApi(cache).register(router);
+        new ImageDataApi(client, uploads, downloads, settings, clock, importTasks, config.node().id())
+                .onDownload(cache::recordHit).register(router);
         new ClusterAdminApi(registry, registryServer, view, peerClient, replicator, replicated, chunks, clock).register(router);
         HttpOptions http = HttpOptions.defaults(config.http().host(), config.http().port());
         this.http = new HttpServer(http, router, new NoAuthAuthenticator(config.auth().defaultProject()),
@@ -278,6 +290,7 @@ public final class GlintNode implements AutoCloseable {
         http.close();
         peerServer.close();
         replication.shutdownNow();
+        cacheWorker.shutdownNow();
         peerIo.shutdownNow();
         importTasks.shutdownNow();
         scheduler.shutdownNow();

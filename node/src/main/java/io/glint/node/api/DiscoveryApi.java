@@ -24,8 +24,8 @@ import java.util.regex.Pattern;
  * with the versions document and 300.
  */
 public final class DiscoveryApi {
-    /** Advertised minor versions, newest first (spec §1.1, project choice: no cache API yet). */
-    static final List<String> VERSIONS = List.of("v2.17", "v2.15", "v2.13", "v2.12", "v2.11", "v2.10", "v2.9",
+    /** Advertised minor versions, newest first (spec §1.1: multi-store and the cache API). */
+    static final List<String> VERSIONS = List.of("v2.18", "v2.17", "v2.16", "v2.15", "v2.14", "v2.13", "v2.12", "v2.11", "v2.10", "v2.9",
             "v2.8", "v2.7", "v2.6", "v2.5", "v2.4", "v2.3", "v2.2", "v2.1", "v2.0");
     private static final Set<String> ALIASES = Set.copyOf(VERSIONS);
     private static final Pattern VERSION_SEGMENT = Pattern.compile("^/(v[0-9][^/]*)(/.*)?$");

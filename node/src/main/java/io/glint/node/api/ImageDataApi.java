@@ -59,6 +59,7 @@ public final class ImageDataApi {
     private final Clock clock;
     private final ExecutorService tasks;
     private final String nodeId;
+    private volatile java.util.function.Consumer<String> onDownload = id -> {};
     private final HttpClient web = HttpClient.newBuilder()
             .followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(10))
@@ -73,6 +74,12 @@ public final class ImageDataApi {
         this.clock = clock;
         this.tasks = tasks;
         this.nodeId = nodeId;
+    }
+
+    /** Called with the image id of every download this node starts (the image cache counts hits). */
+    public ImageDataApi onDownload(java.util.function.Consumer<String> listener) {
+        this.onDownload = listener;
+        return this;
     }
 
     public void register(Router r) {
@@ -168,6 +175,7 @@ public final class ImageDataApi {
         } catch (DataPathException e) {
             throw error(e);
         }
+        onDownload.accept(id);
         HttpResponseStatus status = d.partial() ? HttpResponseStatus.PARTIAL_CONTENT : HttpResponseStatus.OK;
         Response resp = Response.stream(status, d.lengthBytes(), d.streamer()).header("Content-Type", OCTET_STREAM);
         if (d.manifest().checksum() != null) resp.header("Content-MD5", d.manifest().checksum());

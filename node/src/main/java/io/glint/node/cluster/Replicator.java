@@ -46,6 +46,8 @@ public final class Replicator {
     private final RegistryClient registry;
     private final Throttle throttle;
     private final AtomicBoolean running = new AtomicBoolean();
+    /** Chunks this node keeps although it is not their replica (the image cache): never handed off. */
+    private volatile java.util.function.Predicate<String> pinned = id -> false;
 
     private final AtomicLong passes = new AtomicLong();
     private final AtomicLong chunksFetched = new AtomicLong();
@@ -65,6 +67,10 @@ public final class Replicator {
         this.peers = peers;
         this.registry = registry;
         this.throttle = throttle;
+    }
+
+    public void pinWith(java.util.function.Predicate<String> pinned) {
+        this.pinned = pinned;
     }
 
     /** Runs one pass unless one is running; returns false if it skipped. */
@@ -120,6 +126,7 @@ public final class Replicator {
                 for (String id : held) {
                     if (budget <= 0) break;
                     if (!refs.contains(id)) continue; // unreferenced: the reaper's business
+                    if (pinned.test(id)) continue; // cached here on purpose
                     budget--;
                     handOff(p, replicas, id);
                 }

@@ -11,13 +11,14 @@ import java.util.List;
  * error at start. Sizes take units ({@code 4MiB}); durations are ISO-8601 or {@code 30s}/{@code 500ms}.
  */
 public record NodeConfig(Node node, Http http, Raft raft, Auth auth, Api api, Chunk chunk, Upload upload, Peer peer,
-                         Replication replication) {
+                         Replication replication, Cache cache) {
 
     @JsonCreator
     public NodeConfig(@JsonProperty("node") Node node, @JsonProperty("http") Http http,
                       @JsonProperty("raft") Raft raft, @JsonProperty("auth") Auth auth, @JsonProperty("api") Api api,
                       @JsonProperty("chunk") Chunk chunk, @JsonProperty("upload") Upload upload,
-                      @JsonProperty("peer") Peer peer, @JsonProperty("replication") Replication replication) {
+                      @JsonProperty("peer") Peer peer, @JsonProperty("replication") Replication replication,
+                      @JsonProperty("cache") Cache cache) {
         this.node = node == null ? new Node(null, null, null, null) : node;
         this.http = http == null ? new Http(null, null) : http;
         this.raft = raft == null ? new Raft(null, null, null, null, null, null, null) : raft;
@@ -27,6 +28,7 @@ public record NodeConfig(Node node, Http http, Raft raft, Auth auth, Api api, Ch
         this.upload = upload == null ? new Upload(null, null, null) : upload;
         this.peer = peer == null ? new Peer(null, null, null, null) : peer;
         this.replication = replication == null ? new Replication(null, null, null, null, null, null) : replication;
+        this.cache = cache == null ? new Cache(null) : cache;
     }
 
     /** @param id unique node id; @param dataDir where the registry and the chunks live */
@@ -179,6 +181,18 @@ public record NodeConfig(Node node, Http http, Raft raft, Auth auth, Api api, Ch
             imageSizeCap = imageSizeCap == null ? new DataSize(1L << 40) : imageSizeCap;
             concurrentMax = concurrentMax == null ? 16 : concurrentMax;
             if (inFlightChunksMax < 1 || inFlightChunksMax > 64) throw new IllegalArgumentException("upload.inFlightChunksMax must be 1..64");
+        }
+    }
+
+    /**
+     * Glance's image cache on this node (spec §4.19): images queued with {@code PUT /v2/cache/{id}}
+     * are pulled whole onto this node's volume.
+     *
+     * @param maxSize what {@code POST /v2/cache/prune} shrinks the cache to
+     */
+    public record Cache(DataSize maxSize) {
+        public Cache {
+            maxSize = maxSize == null ? DataSize.mib(10 * 1024) : maxSize;
         }
     }
 }

@@ -66,11 +66,12 @@ class DiscoveryApiTest extends ApiTestBase {
     }
 
     @Test
-    @DisplayName("API-004: advertises v2.17 (CURRENT), v2.15, v2.13..v2.0, newest first")
+    @DisplayName("API-004: advertises v2.18 (CURRENT: the cache API is served), v2.17..v2.0, newest first")
     void api004_advertisedVersions() {
         List<String> ids = new ArrayList<>();
         for (JsonNode v : admin.get("/versions").expect(200).json().get("versions")) ids.add(v.get("id").asText());
-        assertEquals(List.of("v2.17", "v2.15", "v2.13", "v2.12", "v2.11", "v2.10", "v2.9", "v2.8", "v2.7", "v2.6",
+        assertEquals("CURRENT", admin.get("/versions").expect(200).json().get("versions").get(0).get("status").asText());
+        assertEquals(List.of("v2.18", "v2.17", "v2.16", "v2.15", "v2.14", "v2.13", "v2.12", "v2.11", "v2.10", "v2.9", "v2.8", "v2.7", "v2.6",
                 "v2.5", "v2.4", "v2.3", "v2.2", "v2.1", "v2.0"), ids);
     }
 
@@ -78,7 +79,7 @@ class DiscoveryApiTest extends ApiTestBase {
     @DisplayName("API-005: unknown version prefixes answer with the versions document and 300")
     void api005_unknownVersionPrefix() {
         JsonNode doc = admin.get("/versions").expect(200).json();
-        for (String path : List.of("/v1/images", "/v1", "/v3/anything/else", "/v2.14/images", "/v2.99/images")) {
+        for (String path : List.of("/v1/images", "/v1", "/v3/anything/else", "/v2.19/images", "/v2.99/images")) {
             ApiClient.Resp r = admin.get(path);
             assertEquals(300, r.status(), path + ": " + r.body());
             assertEquals(doc, r.json(), path);
