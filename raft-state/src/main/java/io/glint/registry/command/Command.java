@@ -48,6 +48,7 @@ import java.util.Map;
         @JsonSubTypes.Type(value = Command.RemoveNode.class, name = "RemoveNode"),
         @JsonSubTypes.Type(value = Command.MarkAudit.class, name = "MarkAudit"),
         @JsonSubTypes.Type(value = Command.SetClusterSettings.class, name = "SetClusterSettings"),
+        @JsonSubTypes.Type(value = Command.SaveAuditReport.class, name = "SaveAuditReport"),
 })
 public sealed interface Command {
 
@@ -137,6 +138,15 @@ public sealed interface Command {
 
     /** Every member digests its state at the index this command is applied at (DESIGN §6). */
     record MarkAudit(long nowMillis, String auditId, String requestedBy) implements Command {}
+
+    /**
+     * Store (or replace) the report of an audit whose mark exists (else NOT_FOUND); the
+     * coordinator saves "running", then "done". {@code reportJson} is opaque here but must be
+     * non-empty and at most {@link #REPORT_MAX_UTF8_BYTES} bytes of UTF-8 (else INVALID).
+     */
+    record SaveAuditReport(long nowMillis, String auditId, String reportJson) implements Command {
+        public static final int REPORT_MAX_UTF8_BYTES = 4 << 20;
+    }
 
     /** Cluster-wide settings; the placement-group count can be set only while no chunk is referenced. */
     record SetClusterSettings(ClusterSettings settings) implements Command {}

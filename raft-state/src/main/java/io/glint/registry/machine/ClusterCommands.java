@@ -2,6 +2,7 @@ package io.glint.registry.machine;
 
 import io.glint.registry.command.Command;
 import io.glint.registry.model.AuditMark;
+import io.glint.registry.model.AuditReport;
 import io.glint.registry.model.ClusterSettings;
 import io.glint.registry.model.Formats;
 import io.glint.registry.model.NodeInfo;
@@ -93,6 +94,40 @@ final class ClusterCommands {
         AuditMark mark = new AuditMark(c.auditId(), index, c.nowMillis(), c.requestedBy());
         Records.putAudit(txn, mark);
         return Result.ok(mark);
+    }
+
+    static Result saveAuditReport(Txn txn, Command.SaveAuditReport c) {
+        if (!Formats.isKeySafe(c.auditId())) return Result.invalid("an audit report needs an audit id");
+        String json = c.reportJson();
+        if (json == null || json.isEmpty()) return Result.invalid("an audit report can not be empty");
+        long bytes = utf8Length(json);
+        if (bytes > Command.SaveAuditReport.REPORT_MAX_UTF8_BYTES) {
+            return Result.invalid("an audit report is at most " + Command.SaveAuditReport.REPORT_MAX_UTF8_BYTES
+                    + " bytes of UTF-8, not " + bytes);
+        }
+        AuditMark mark = Records.audit(txn, c.auditId());
+        if (mark == null) return Result.notFound("Audit " + c.auditId() + " not found");
+        AuditReport report = new AuditReport(mark.auditId(), mark.logIndex(), c.nowMillis(), json);
+        Records.putAuditReport(txn, report);
+        return Result.ok(report);
+    }
+
+    /**
+     * The length of {@code s} encoded as UTF-8, without encoding it. An unpaired surrogate (not
+     * valid UTF-16) counts 3 bytes, the most an encoder writes for it, so the bound stays safe.
+     */
+    static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch < 0x80) n += 1;
+            else if (ch < 0x800) n += 2;
+            else if (Character.isHighSurrogate(ch) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else n += 3;
+        }
+        return n;
     }
 
     static Result setSettings(Txn txn, Command.SetClusterSettings c) {

@@ -72,6 +72,7 @@ public final class RegistryMachine {
         if (c instanceof Command.RemoveNode x) return ClusterCommands.removeNode(txn, x);
         if (c instanceof Command.MarkAudit x) return ClusterCommands.markAudit(txn, index, x);
         if (c instanceof Command.SetClusterSettings x) return ClusterCommands.setSettings(txn, x);
+        if (c instanceof Command.SaveAuditReport x) return ClusterCommands.saveAuditReport(txn, x);
         throw new IllegalArgumentException("unknown command " + command);
     }
 }

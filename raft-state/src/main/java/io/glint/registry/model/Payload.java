@@ -27,6 +27,8 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
         @JsonSubTypes.Type(value = Payload.Digest.class, name = "digest"),
         @JsonSubTypes.Type(value = Payload.ImageScan.class, name = "imagescan"),
         @JsonSubTypes.Type(value = Payload.UploadScan.class, name = "uploadscan"),
+        @JsonSubTypes.Type(value = AuditReport.class, name = "auditreport"),
+        @JsonSubTypes.Type(value = AuditMark.Marks.class, name = "audits"),
 })
 public interface Payload {
 

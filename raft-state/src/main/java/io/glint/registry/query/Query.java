@@ -30,6 +30,8 @@ import io.glint.registry.model.ImageStatus;
         @JsonSubTypes.Type(value = Query.Digest.class, name = "Digest"),
         @JsonSubTypes.Type(value = Query.ScanImages.class, name = "ScanImages"),
         @JsonSubTypes.Type(value = Query.ScanUploads.class, name = "ScanUploads"),
+        @JsonSubTypes.Type(value = Query.GetAuditReport.class, name = "GetAuditReport"),
+        @JsonSubTypes.Type(value = Query.ListAudits.class, name = "ListAudits"),
 })
 public sealed interface Query {
 
@@ -69,6 +71,17 @@ public sealed interface Query {
     record GetUpload(String imageId) implements Query {}
 
     record GetAudit(String auditId) implements Query {}
+
+    /** The saved report of an audit, or NOT_FOUND (no mark, or no report saved yet). */
+    record GetAuditReport(String auditId) implements Query {}
+
+    /**
+     * Audit marks newest first (audit ids sort in time order), those with ids below
+     * {@code beforeAuditId} (null: from the newest); {@code limit} is clamped to 1..{@value #LIMIT_MAX}.
+     */
+    record ListAudits(String beforeAuditId, int limit) implements Query {
+        public static final int LIMIT_MAX = 1000;
+    }
 
     record GetSettings() implements Query {}
 

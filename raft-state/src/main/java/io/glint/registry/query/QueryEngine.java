@@ -1,5 +1,6 @@
 package io.glint.registry.query;
 
+import io.glint.registry.model.AuditMark;
 import io.glint.registry.model.ChunkManifest;
 import io.glint.registry.model.ChunkRef;
 import io.glint.registry.model.Identity;
@@ -46,6 +47,10 @@ public final class QueryEngine {
         if (query instanceof Query.TasksOfImage q) return tasksOfImage(view, q.caller(), q.imageId());
         if (query instanceof Query.GetUpload q) return found(Records.upload(view, q.imageId()), "upload of " + q.imageId());
         if (query instanceof Query.GetAudit q) return found(Records.audit(view, q.auditId()), "audit " + q.auditId());
+        if (query instanceof Query.GetAuditReport q) {
+            return found(q.auditId() == null ? null : Records.auditReport(view, q.auditId()), "audit report " + q.auditId());
+        }
+        if (query instanceof Query.ListAudits q) return listAudits(view, q);
         if (query instanceof Query.GetSettings q) return Result.ok(Records.settings(view));
         if (query instanceof Query.Digest q) return Result.ok(new Payload.Digest(appliedIndex, StateDigest.hex(view)));
         if (query instanceof Query.ScanImages q) return scanImages(view, q);
@@ -118,6 +123,14 @@ public final class QueryEngine {
         return out;
     }
 
+
+    private static Result listAudits(KeyValueView view, Query.ListAudits q) {
+        int limit = Math.max(1, Math.min(Query.ListAudits.LIMIT_MAX, q.limit()));
+        List<AuditMark> marks = Records.auditsBefore(view, q.beforeAuditId(), limit + 1);
+        if (marks.size() <= limit) return Result.ok(new AuditMark.Marks(marks, null));
+        List<AuditMark> page = marks.subList(0, limit);
+        return Result.ok(new AuditMark.Marks(page, page.get(limit - 1).auditId()));
+    }
 
     /** At most this many records per scan call, whatever the caller asks for. */
     static final int SCAN_LIMIT_MAX = 10_000;

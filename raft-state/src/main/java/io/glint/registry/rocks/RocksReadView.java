@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.Lock;
+import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -60,7 +61,8 @@ final class RocksReadView implements ReadView, NativeResource {
         try {
             synchronized (this) {
                 ensureOpen();
-                return db.get(store.handle(table), readOptions, key);
+                ColumnFamilyHandle cf = store.handle(table);
+                return cf == null ? null : db.get(cf, readOptions, key);
             }
         } catch (RocksDBException e) {
             throw new RocksStoreException("get from " + table.cfName() + " through a read view", e);
@@ -75,8 +77,9 @@ final class RocksReadView implements ReadView, NativeResource {
         try {
             synchronized (this) {
                 ensureOpen();
-                if (RocksRegistryStore.isEmptyRange(from, to)) return RocksRegistryStore.EMPTY_CURSOR;
-                return new RocksCursor(storeLock, cursors, db, store.handle(table), from, to, descending, snapshot);
+                ColumnFamilyHandle cf = store.handle(table);
+                if (cf == null || RocksRegistryStore.isEmptyRange(from, to)) return RocksRegistryStore.EMPTY_CURSOR;
+                return new RocksCursor(storeLock, cursors, db, cf, from, to, descending, snapshot);
             }
         } finally {
             storeLock.unlock();

@@ -121,14 +121,15 @@ public final class RocksRegistryStore implements RegistryStore {
     private volatile AppliedIndex applied;
     private volatile boolean closed;
 
-    private RocksRegistryStore(Path dir, boolean readOnly, Tuning tuning, RocksDB db, List<ColumnFamilyHandle> allHandles) {
+    /** {@code allHandles}: the default family's, then one per table of {@code tables}, in that order. */
+    private RocksRegistryStore(Path dir, boolean readOnly, Tuning tuning, RocksDB db, List<Table> tables,
+                               List<ColumnFamilyHandle> allHandles) {
         this.dir = dir;
         this.readOnly = readOnly;
         this.tuning = tuning;
         this.db = db;
         this.allHandles = allHandles;
-        Table[] tables = Table.values();
-        for (int i = 0; i < tables.length; i++) handles.put(tables[i], allHandles.get(i + 1));
+        for (int i = 0; i < tables.size(); i++) handles.put(tables.get(i), allHandles.get(i + 1));
         this.writeOptions = new WriteOptions().setSync(false).setDisableWAL(false);
         this.plainRead = new ReadOptions().setFillCache(true);
         try {
@@ -161,7 +162,9 @@ public final class RocksRegistryStore implements RegistryStore {
 
     /**
      * Opens an existing store, or a checkpoint directory, read-only, for inspection: reads work,
-     * {@link #commit} and {@link #rawPut} throw. Does not modify the directory.
+     * {@link #commit} and {@link #rawPut} throw. Does not modify the directory. A table whose
+     * column family the directory lacks (written by a version before the table was added) reads
+     * as empty; a read-write {@link #open} creates it.
      */
     public static RocksRegistryStore openReadOnly(Path dir) {
         return openAt(dir.toAbsolutePath().normalize(), true);
@@ -196,14 +199,17 @@ public final class RocksRegistryStore implements RegistryStore {
         Tuning tuning = new Tuning(readOnly);
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         try {
-            refuseUnknownFamilies(abs);
+            Set<String> present = refuseUnknownFamilies(abs);
+            // Read-only RocksDB can not create a family: open those present, the others read as empty.
+            List<Table> tables = new ArrayList<>();
+            for (Table t : Table.values()) if (!readOnly || present.contains(t.cfName())) tables.add(t);
             List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
             descriptors.add(new ColumnFamilyDescriptor(DEFAULT_FAMILY.getBytes(StandardCharsets.US_ASCII), tuning.family));
-            for (Table t : Table.values()) descriptors.add(new ColumnFamilyDescriptor(t.cfName().getBytes(StandardCharsets.US_ASCII), tuning.family));
+            for (Table t : tables) descriptors.add(new ColumnFamilyDescriptor(t.cfName().getBytes(StandardCharsets.US_ASCII), tuning.family));
             RocksDB db = readOnly
                     ? RocksDB.openReadOnly(tuning.db, abs.toString(), descriptors, handles)
                     : RocksDB.open(tuning.db, abs.toString(), descriptors, handles);
-            return new RocksRegistryStore(abs, readOnly, tuning, db, handles);
+            return new RocksRegistryStore(abs, readOnly, tuning, db, tables, handles);
         } catch (RocksDBException e) {
             for (ColumnFamilyHandle h : handles) h.close();
             tuning.close();
@@ -214,9 +220,14 @@ public final class RocksRegistryStore implements RegistryStore {
         }
     }
 
-    /** A column family we do not know means a newer or foreign layout: refuse rather than guess. */
-    private static void refuseUnknownFamilies(Path abs) throws RocksDBException {
-        if (!Files.exists(abs.resolve("CURRENT"))) return;
+    /**
+     * A column family we do not know means a newer or foreign layout: refuse rather than guess.
+     *
+     * @return the families present (none when there is no database yet)
+     */
+    private static Set<String> refuseUnknownFamilies(Path abs) throws RocksDBException {
+        Set<String> out = new TreeSet<>();
+        if (!Files.exists(abs.resolve("CURRENT"))) return out;
         Set<String> expected = new TreeSet<>();
         expected.add(DEFAULT_FAMILY);
         for (Table t : Table.values()) expected.add(t.cfName());
@@ -227,7 +238,9 @@ public final class RocksRegistryStore implements RegistryStore {
         for (byte[] name : present) {
             String family = new String(name, StandardCharsets.US_ASCII);
             if (!expected.contains(family)) throw new IllegalStateException("unknown column family '" + family + "' in " + abs);
+            out.add(family);
         }
+        return out;
     }
 
     public Path dir() {
@@ -302,7 +315,8 @@ public final class RocksRegistryStore implements RegistryStore {
         readLock.lock();
         try {
             ensureOpen();
-            return db.get(handles.get(table), plainRead, key);
+            ColumnFamilyHandle cf = handles.get(table);
+            return cf == null ? null : db.get(cf, plainRead, key);
         } catch (RocksDBException e) {
             throw new RocksStoreException("get from " + table.cfName(), e);
         } finally {
@@ -316,8 +330,9 @@ public final class RocksRegistryStore implements RegistryStore {
         readLock.lock();
         try {
             ensureOpen();
-            if (isEmptyRange(from, to)) return EMPTY_CURSOR;
-            return new RocksCursor(readLock, openResources, db, handles.get(table), from, to, descending, null);
+            ColumnFamilyHandle cf = handles.get(table);
+            if (cf == null || isEmptyRange(from, to)) return EMPTY_CURSOR;
+            return new RocksCursor(readLock, openResources, db, cf, from, to, descending, null);
         } finally {
             readLock.unlock();
         }
@@ -406,6 +421,7 @@ public final class RocksRegistryStore implements RegistryStore {
         return failure;
     }
 
+    /** The table's column family; null only for a table missing from a store opened read-only. */
     ColumnFamilyHandle handle(Table table) {
         return handles.get(table);
     }

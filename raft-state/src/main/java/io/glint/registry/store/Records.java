@@ -2,6 +2,7 @@ package io.glint.registry.store;
 
 import io.glint.registry.command.Codec;
 import io.glint.registry.model.AuditMark;
+import io.glint.registry.model.AuditReport;
 import io.glint.registry.model.ChunkInfo;
 import io.glint.registry.model.ChunkManifest;
 import io.glint.registry.model.ClusterSettings;
@@ -198,6 +199,27 @@ public final class Records {
 
     public static void putAudit(Txn txn, AuditMark a) {
         txn.put(Table.AUDITS, utf8(a.auditId()), Codec.encodeRecord(a));
+    }
+
+    public static AuditReport auditReport(KeyValueView v, String auditId) {
+        return read(v, Table.AUDIT_REPORTS, utf8(auditId), AuditReport.class);
+    }
+
+    public static void putAuditReport(Txn txn, AuditReport r) {
+        txn.put(Table.AUDIT_REPORTS, utf8(r.auditId()), Codec.encodeRecord(r));
+    }
+
+    /**
+     * Audit marks with ids below {@code beforeAuditId} (null: all), newest (largest id) first, at
+     * most {@code limit}.
+     */
+    public static List<AuditMark> auditsBefore(KeyValueView v, String beforeAuditId, int limit) {
+        List<AuditMark> out = new ArrayList<>();
+        byte[] to = beforeAuditId == null ? null : utf8(beforeAuditId);
+        try (Cursor c = v.scan(Table.AUDITS, null, to, true)) {
+            while (out.size() < limit && c.next()) out.add(Codec.decodeRecord(c.value(), AuditMark.class));
+        }
+        return out;
     }
 
     public static ClusterSettings settings(KeyValueView v) {

@@ -29,6 +29,8 @@ public enum Table {
     UPLOADS,
     /** auditId -> AuditMark */
     AUDITS,
+    /** auditId -> AuditReport (the coordinator's latest report of that audit) */
+    AUDIT_REPORTS,
     /** secondary index: sort key, value, created_at, id -> empty (see query.Indexes) */
     IDX_SORT,
     /** secondary index: filter attribute, value, created_at, id -> empty (see query.Indexes) */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
 import io.glint.registry.model.AuditMark;
+import io.glint.registry.model.AuditReport;
 import io.glint.registry.model.ChunkInfo;
 import io.glint.registry.model.ChunkManifest;
 import io.glint.registry.model.ChunkRef;
@@ -427,6 +428,7 @@ class CodecProperties {
         m.put(Command.RemoveNode.class, Combinators.combine(t, s).as(Command.RemoveNode::new));
         m.put(Command.MarkAudit.class, Combinators.combine(t, s, s).as(Command.MarkAudit::new));
         m.put(Command.SetClusterSettings.class, settings().injectNull(0.1).map(Command.SetClusterSettings::new));
+        m.put(Command.SaveAuditReport.class, Combinators.combine(t, s, s).as(Command.SaveAuditReport::new));
         return m;
     }
 
@@ -466,6 +468,11 @@ class CodecProperties {
         m.put(Payload.Empty.class, Arbitraries.just(Payload.Empty.INSTANCE));
         m.put(Payload.Digest.class, Combinators.combine(Arbitraries.longs(), hex(64)).as(Payload.Digest::new));
         m.put(Payload.ImageScan.class, Combinators.combine(images().list().ofMaxSize(3), nullableText()).as(Payload.ImageScan::new));
+        m.put(AuditReport.class, Combinators.combine(nullableText(), Arbitraries.longs(), Arbitraries.longs(),
+                nullableText()).as(AuditReport::new));
+        m.put(AuditMark.Marks.class, Combinators.combine(Combinators.combine(nullableText(), Arbitraries.longs(),
+                Arbitraries.longs(), nullableText()).as(AuditMark::new).list().ofMaxSize(3), nullableText())
+                .as(AuditMark.Marks::new));
         m.put(Payload.UploadScan.class, Combinators.combine(leases().list().ofMaxSize(3), nullableText()).as(Payload.UploadScan::new));
         return m;
     }
@@ -551,6 +558,8 @@ class CodecProperties {
         m.put(Query.ScanImages.class, Combinators.combine(s, Arbitraries.of(ImageStatus.class).injectNull(0.2), Arbitraries.integers())
                 .as(Query.ScanImages::new));
         m.put(Query.ScanUploads.class, Combinators.combine(s, Arbitraries.integers()).as(Query.ScanUploads::new));
+        m.put(Query.GetAuditReport.class, s.map(Query.GetAuditReport::new));
+        m.put(Query.ListAudits.class, Combinators.combine(s, Arbitraries.integers()).as(Query.ListAudits::new));
         return m;
     }
 

@@ -106,7 +106,7 @@ public final class RandomCommands {
         if (roll < 93) return new Command.RemoveMember(actor, nowMillis, id, pick(PROJECTS));
         if (roll < 95) return task(id);
         if (roll < 97) return node();
-        if (roll < 98) return new Command.MarkAudit(nowMillis, "audit-" + rnd.nextInt(20), "admin");
+        if (roll < 98) return audit();
         return settings();
     }
 
@@ -245,6 +245,15 @@ public final class RandomCommands {
                     NodeState.DRAINING, NodeState.DOWN)), rnd.nextBoolean() ? null : (long) rnd.nextInt(1000) - 10);
         }
         return new Command.RemoveNode(nowMillis, id);
+    }
+
+    /** Marks and reports of a small pool of audits: duplicates, reports before their mark, empty reports. */
+    private Command audit() {
+        String auditId = "audit-" + rnd.nextInt(20);
+        if (rnd.nextBoolean()) return new Command.MarkAudit(nowMillis, auditId, "admin");
+        int r = rnd.nextInt(10);
+        String report = r == 0 ? "" : r == 1 ? null : "{\"state\":\"" + pick(List.of("running", "done")) + "\"}";
+        return new Command.SaveAuditReport(nowMillis, auditId, report);
     }
 
     private Command settings() {

@@ -1,6 +1,8 @@
 package io.glint.registry.machine;
 
 import io.glint.registry.command.Codec;
+import io.glint.registry.model.AuditMark;
+import io.glint.registry.model.AuditReport;
 import io.glint.registry.model.ChunkInfo;
 import io.glint.registry.model.ChunkManifest;
 import io.glint.registry.model.Image;
@@ -23,7 +25,8 @@ import java.util.TreeMap;
 /**
  * Whole-registry invariants, each recomputed the naive way from the primary records: chunk
  * reference counts from the manifests, lease/status agreement, data fields per status, the
- * member mirror table, and that every image's status moved only along the transition table.
+ * member mirror table, audit reports only of existing marks, and that every image's status moved
+ * only along the transition table.
  * A violation throws AssertionError naming the broken rule.
  */
 public final class RegistryInvariants {
@@ -114,6 +117,15 @@ public final class RegistryInvariants {
                 String member = new String(c.key(), 0, indexOfZero(c.key()), java.nio.charset.StandardCharsets.UTF_8);
                 if (Records.member(v, Records.secondPart(c.key()), member) == null) {
                     throw new AssertionError(where + ": shared_with entry without member " + member);
+                }
+            }
+        }
+        try (Cursor c = v.scan(Table.AUDIT_REPORTS, null, null, false)) {
+            while (c.next()) {
+                AuditReport r = Codec.decodeRecord(c.value(), AuditReport.class);
+                AuditMark mark = Records.audit(v, r.auditId());
+                if (mark == null || mark.logIndex() != r.markLogIndex() || r.reportJson() == null || r.reportJson().isEmpty()) {
+                    throw new AssertionError(where + ": audit report " + r.auditId() + " without its mark, or empty");
                 }
             }
         }

@@ -369,4 +369,49 @@ class RocksRegistryStoreTest {
         assertTrue(e.getMessage().contains("not_a_table"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> RocksRegistryStore.openReadOnly(dir));
     }
+    /**
+     * A store written before a table existed (here: without AUDIT_REPORTS, as every store before
+     * audit reports) opens read-only, as a checkpoint to install is, with the missing table empty
+     * and the same digest as the store reopened read-write, which adds the family.
+     */
+    @Test
+    void aStoreFromBeforeATableExistedOpensReadOnlyWithThatTableEmpty() throws Exception {
+        Path dir = tmp.resolve("older");
+        RocksDB.loadLibrary();
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+        descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY));
+        for (Table t : Table.values()) {
+            if (t != Table.AUDIT_REPORTS) descriptors.add(new ColumnFamilyDescriptor(b(t.cfName())));
+        }
+        List<ColumnFamilyHandle> handles = new ArrayList<>();
+        try (DBOptions options = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)) {
+            RocksDB db = RocksDB.open(options, dir.toString(), descriptors, handles);
+            db.put(handles.get(1 + Table.META.ordinal()), b("applied"),
+                    io.glint.registry.store.MetaKeys.encodeApplied(3, 7));
+            db.put(handles.get(1 + Table.IMAGES.ordinal()), b("img"), b("v"));
+            handles.forEach(ColumnFamilyHandle::close);
+            db.close();
+        }
+        String digest;
+        try (RocksRegistryStore old = RocksRegistryStore.openReadOnly(dir)) {
+            assertEquals(new AppliedIndex(3, 7), old.applied());
+            assertNull(old.get(Table.AUDIT_REPORTS, b("x")));
+            try (Cursor c = old.scan(Table.AUDIT_REPORTS, null, null, false)) {
+                assertFalse(c.next());
+            }
+            try (ReadView v = old.openReadView()) {
+                assertNull(v.get(Table.AUDIT_REPORTS, b("x")));
+                try (Cursor c = v.scan(Table.AUDIT_REPORTS, null, null, true)) {
+                    assertFalse(c.next());
+                }
+                assertArrayEquals(b("v"), v.get(Table.IMAGES, b("img")));
+            }
+            digest = StateDigest.hex(old);
+        }
+        try (RocksRegistryStore upgraded = RocksRegistryStore.open(dir)) {
+            assertEquals(digest, StateDigest.hex(upgraded));
+            upgraded.commit(List.of(put(Table.AUDIT_REPORTS, "a", "r")), 3, 8);
+            assertArrayEquals(b("r"), upgraded.get(Table.AUDIT_REPORTS, b("a")));
+        }
+    }
 }
