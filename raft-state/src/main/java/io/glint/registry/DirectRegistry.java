@@ -2,6 +2,7 @@ package io.glint.registry;
 
 import io.glint.registry.command.Command;
 import io.glint.registry.machine.RegistryMachine;
+import io.glint.registry.model.AuditDigest;
 import io.glint.registry.model.Result;
 import io.glint.registry.query.Query;
 import io.glint.registry.query.QueryEngine;
@@ -9,6 +10,7 @@ import io.glint.registry.store.ReadView;
 import io.glint.registry.store.RegistryStore;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -19,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 public final class DirectRegistry implements RegistryClient {
     private final RegistryStore store;
     private long index;
+    private final AuditDigester digester = new AuditDigester("direct");
 
     public DirectRegistry(RegistryStore store) {
         this.store = store;
@@ -31,6 +34,8 @@ public final class DirectRegistry implements RegistryClient {
         RegistryMachine.Applied applied = RegistryMachine.applyEntry(store, next, List.of(command));
         store.commit(applied.mutations(), 1, next);
         index = next;
+        List<String> marks = AuditDigester.marksOf(List.of(command), applied.results());
+        if (!marks.isEmpty()) digester.submit(marks, next, store.openReadView());
         return CompletableFuture.completedFuture(applied.results().get(0));
     }
 
@@ -46,8 +51,14 @@ public final class DirectRegistry implements RegistryClient {
         }
     }
 
+    /** The digest of the state at an audit mark proposed here, as a Ratis member computes it. */
+    public Optional<AuditDigest> auditDigest(String auditId) {
+        return digester.get(auditId);
+    }
+
     @Override
     public void close() {
+        digester.close();
         store.close();
     }
 }

@@ -1,5 +1,7 @@
 package io.glint.registry.ratis;
 
+import io.glint.registry.AuditDigester;
+import io.glint.registry.model.AuditDigest;
 import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.netty.NettyConfigKeys;
@@ -226,6 +228,17 @@ public final class RegistryServer implements AutoCloseable {
 
     public RegistryStateMachine stateMachine() {
         return stateMachine;
+    }
+
+    /**
+     * This member's digest of its registry state at an audit mark's log index (DESIGN §6),
+     * computed in the background when it applied the mark: "computing", then "done" with the
+     * SHA-256, or "failed" with why. Empty when this member has not applied that mark: not yet,
+     * or before it last restarted (digests are kept in memory, for the last
+     * {@value AuditDigester#RETAINED} marks), or it skipped the mark by installing a snapshot.
+     */
+    public Optional<AuditDigest> auditDigest(String auditId) {
+        return stateMachine.auditDigest(auditId);
     }
 
     private Optional<DivisionInfo> info() {

@@ -1,8 +1,10 @@
 package io.glint.registry.ratis;
 
+import io.glint.registry.AuditDigester;
 import io.glint.registry.command.Codec;
 import io.glint.registry.command.Command;
 import io.glint.registry.machine.RegistryMachine;
+import io.glint.registry.model.AuditDigest;
 import io.glint.registry.model.Payload;
 import io.glint.registry.model.Result;
 import io.glint.registry.query.Query;
@@ -34,6 +36,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -72,6 +75,8 @@ public final class RegistryStateMachine extends BaseStateMachine {
     private volatile boolean storeClosed = true;
     /** Local linearizable reads waiting for this member to apply up to an index; see {@link #awaitApplied}. */
     private final AppliedWaiters waiters = new AppliedWaiters(WAITERS_MAX);
+    /** Digests of the state at audit marks, off the apply thread; named for this member on initialize. */
+    private volatile AuditDigester digester = new AuditDigester("unknown");
     static final int WAITERS_MAX = 65_536;
     /** The one-byte query that asks for the applied index (never a Codec frame, whose first byte is the version). */
     static final byte APPLIED_INDEX_PROBE = 0;
@@ -80,6 +85,8 @@ public final class RegistryStateMachine extends BaseStateMachine {
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
         getLifeCycle().startAndTransition(() -> {
             super.initialize(server, groupId, raftStorage);
+            digester.close();
+            digester = new AuditDigester(server.getId().toString());
             snapshots.init(raftStorage);
             StoreDirs.deleteTree(snapshots.smDir().resolve(CHECKPOINT_TMP));
             StoreDirs.deleteTree(snapshots.smDir().resolve(INSTALL_STAGE));
@@ -153,6 +160,7 @@ public final class RegistryStateMachine extends BaseStateMachine {
                         + applied.results().size() + " results");
             }
             s.commit(applied.mutations(), term, index);
+            digestIfMarked(s, index, commands, applied.results());
             advanceLastApplied(term, index);
             waiters.advance(index);
             byte[] reply = Codec.encodeResults(applied.results());
@@ -160,6 +168,36 @@ public final class RegistryStateMachine extends BaseStateMachine {
         } finally {
             storeLock.readLock().unlock();
         }
+    }
+
+    /**
+     * For an entry holding successful audit marks: opens a RocksDB snapshot now, on the thread that
+     * applies entries, right after this entry's batch was written and before the next one can be
+     * (commits happen only on this thread), so the snapshot holds exactly the state at
+     * {@code index}; the digest thread hashes it and releases it. A failure here is recorded for
+     * the audit and never stops applying.
+     */
+    private void digestIfMarked(RocksRegistryStore s, long index, List<Command> commands, List<Result> results) {
+        List<String> marks = AuditDigester.marksOf(commands, results);
+        if (marks.isEmpty()) return;
+        AuditDigester d = digester;
+        ReadView view;
+        try {
+            view = s.openReadView();
+        } catch (RuntimeException e) {
+            LOG.warn("{}: no snapshot for audit marks {} at index {}", getId(), marks, index, e);
+            d.failed(marks, index, "no snapshot: " + e);
+            return;
+        }
+        d.submit(marks, index, view);
+    }
+
+    /**
+     * This member's digest for an audit mark it applied (see {@link AuditDigester}); empty if it
+     * has not applied the mark (yet), or applied it before it last restarted.
+     */
+    public Optional<AuditDigest> auditDigest(String auditId) {
+        return auditId == null ? Optional.empty() : digester.get(auditId);
     }
 
     @SuppressWarnings("unchecked")
@@ -335,6 +373,7 @@ public final class RegistryStateMachine extends BaseStateMachine {
     @Override
     public void close() {
         getLifeCycle().checkStateAndClose(() -> {
+            digester.close();
             storeLock.writeLock().lock();
             try {
                 storeClosed = true;
