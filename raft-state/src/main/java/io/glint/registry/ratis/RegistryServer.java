@@ -136,6 +136,11 @@ public final class RegistryServer implements AutoCloseable {
         }
     }
 
+    /** Ratis's append buffer, which bounds the size of one log entry; see {@link #properties}. */
+    static final long APPEND_BUFFER_BYTES = 6L << 20;
+    /** The log's write buffer (Ratis's default); it must exceed {@link #APPEND_BUFFER_BYTES}. */
+    static final long LOG_WRITE_BUFFER_BYTES = 8L << 20;
+
     private final Config config;
     private final RaftGroup group;
     private final RegistryStateMachine stateMachine;
@@ -200,6 +205,10 @@ public final class RegistryServer implements AutoCloseable {
         RaftServerConfigKeys.Log.setUseMemory(p, false);
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(c.logSegmentSizeBytes()));
         RaftServerConfigKeys.Log.setPurgeGap(p, c.logPurgeGapEntries());
+        // Ratis refuses a log entry larger than the appender's buffer (default 4 MiB), which must
+        // in turn fit the log's write buffer: room for the largest command, a 4 MiB audit report.
+        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(APPEND_BUFFER_BYTES));
+        RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(LOG_WRITE_BUFFER_BYTES));
         // Purge up to the snapshot even while a member lags: it then receives the snapshot.
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
