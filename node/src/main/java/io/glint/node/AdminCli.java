@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * The operator's commands against a running node's admin API:
- * {@code glint cluster status [--json]}, {@code glint node drain|undrain|remove ID};
+ * {@code glint cluster status [--json]}, {@code glint node drain|undrain|remove ID},
+ * {@code glint audit run [--deep] [--repair] [--json]}, {@code glint audit show ID [--json]}, {@code glint audit list};
  * each takes {@code --url URL} (default: {@code $GLINT_URL}, else http://127.0.0.1:9292).
  * Exit codes: 0 done, 1 the server refused or failed, 2 usage or connection error.
  */
@@ -29,6 +30,9 @@ public final class AdminCli {
     static int run(String[] args) {
         String url = System.getenv().getOrDefault("GLINT_URL", "http://127.0.0.1:9292");
         boolean json = false;
+        boolean deep = false;
+        boolean repair = false;
+        long waitSeconds = 6 * 3600;
         List<String> words = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -37,6 +41,16 @@ public final class AdminCli {
                     url = args[++i];
                 }
                 case "--json" -> json = true;
+                case "--deep" -> deep = true;
+                case "--repair" -> repair = true;
+                case "--wait" -> {
+                    if (i + 1 >= args.length) return usage("--wait needs a number of seconds");
+                    try {
+                        waitSeconds = Long.parseLong(args[++i]);
+                    } catch (NumberFormatException e) {
+                        return usage("--wait needs a number of seconds");
+                    }
+                }
                 default -> words.add(args[i]);
             }
         }
@@ -52,6 +66,11 @@ public final class AdminCli {
             if (words.size() == 3 && words.get(0).equals("node") && words.get(1).equals("remove")) {
                 return call(url, "DELETE", "/glint/v1/nodes/" + words.get(2), "node " + words.get(2) + " was removed");
             }
+            if (words.equals(List.of("audit", "run"))) return AuditCli.run(url, deep, repair, json, waitSeconds);
+            if (words.size() == 3 && words.get(0).equals("audit") && words.get(1).equals("show")) {
+                return AuditCli.show(url, words.get(2), json);
+            }
+            if (words.equals(List.of("audit", "list"))) return AuditCli.list(url, json);
             return usage("unknown command: " + String.join(" ", words));
         } catch (java.io.IOException e) {
             System.err.println("glint: could not reach " + url + ": " + e);
@@ -62,12 +81,18 @@ public final class AdminCli {
         }
     }
 
-    private static HttpResponse<String> send(String url, String method, String path) throws java.io.IOException, InterruptedException {
+    static HttpResponse<String> send(String url, String method, String path) throws java.io.IOException, InterruptedException {
+        return send(url, method, path, null);
+    }
+
+    static HttpResponse<String> send(String url, String method, String path, String jsonBody)
+            throws java.io.IOException, InterruptedException {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(60))
+        HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(60))
                 .header("Accept", "application/json").header("X-Auth-Token", "glint-cli")
-                .method(method, HttpRequest.BodyPublishers.noBody()).build();
-        return http.send(req, HttpResponse.BodyHandlers.ofString());
+                .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(jsonBody));
+        if (jsonBody != null) req.header("Content-Type", "application/json");
+        return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static int call(String url, String method, String path, String done) throws java.io.IOException, InterruptedException {
@@ -127,7 +152,10 @@ public final class AdminCli {
 
     private static int usage(String problem) {
         System.err.println("glint: " + problem + "\nusage: glint cluster status [--json] [--url URL]\n"
-                + "       glint node drain ID | undrain ID | remove ID [--url URL]");
+                + "       glint node drain ID | undrain ID | remove ID [--url URL]\n"
+                + "       glint audit run [--deep] [--repair] [--wait SECONDS] [--json] [--url URL]\n"
+                + "       glint audit show ID [--json] [--url URL]\n"
+                + "       glint audit list [--json] [--url URL]");
         return 2;
     }
 }

@@ -155,6 +155,22 @@ public final class PeerClient {
         return out;
     }
 
+    /**
+     * A JSON exchange with another node's peer API (audits, replication requests): the answer's
+     * status and parsed body (null when the body is empty).
+     */
+    public record JsonAnswer(int status, JsonNode body) {}
+
+    public JsonAnswer exchangeJson(String peerAddress, String method, String path, JsonNode body) throws IOException {
+        HttpRequest.BodyPublisher publisher = body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body));
+        HttpRequest.Builder b = request(peerAddress, path).method(method, publisher);
+        if (body != null) b.header("Content-Type", "application/json");
+        HttpResponse<byte[]> r = send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        JsonNode parsed = r.body().length == 0 ? null : JSON.readTree(r.body());
+        return new JsonAnswer(r.statusCode(), parsed);
+    }
+
     private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> handler) throws IOException {
         try {
             return http.send(request, handler);

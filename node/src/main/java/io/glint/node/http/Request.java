@@ -27,6 +27,12 @@ public record Request(
         Identity identity,
         String baseUrl) {
 
+    /** The first value of a query parameter, or null. */
+    public String queryParam(String name) {
+        List<String> v = query == null ? null : query.get(name);
+        return v == null || v.isEmpty() ? null : v.get(0);
+    }
+
     public String pathParam(String name) {
         return pathParams.get(name);
     }
