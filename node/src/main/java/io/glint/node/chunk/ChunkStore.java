@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
 
 /**
@@ -66,6 +67,15 @@ public class ChunkStore implements ChunkSink {
 
     /** Puts in progress, by chunk id: a second put of the same id waits for the first. */
     private final ConcurrentHashMap<String, CompletableFuture<Void>> writing = new ConcurrentHashMap<>();
+    /**
+     * Per-id critical sections (striped by id): a put's check-and-touch of a present copy, a put's
+     * rename into place, and a reaper's check-and-delete ({@link #deleteIfUntouchedSince}) of the
+     * same id never interleave, so a chunk that a put has just touched or written is never deleted.
+     */
+    private static final int ID_LOCK_STRIPES = 256;
+    private final ReentrantLock[] idLocks = new ReentrantLock[ID_LOCK_STRIPES];
+    /** Temporary files of writes in progress: tmp/ cleanup leaves them alone. */
+    private final java.util.Set<Path> tmpInUse = ConcurrentHashMap.newKeySet();
     private final AtomicLong chunksWritten = new AtomicLong();
     private final AtomicLong bytesWritten = new AtomicLong();
     private final AtomicLong dedupHits = new AtomicLong();
@@ -123,6 +133,7 @@ public class ChunkStore implements ChunkSink {
         this.chunksDir = this.volume.resolve("chunks");
         this.tmpDir = this.volume.resolve("tmp");
         this.quarantineDir = this.volume.resolve("quarantine");
+        for (int i = 0; i < ID_LOCK_STRIPES; i++) idLocks[i] = new ReentrantLock();
         Files.createDirectories(chunksDir);
         Files.createDirectories(tmpDir);
         Files.createDirectories(quarantineDir);
@@ -207,8 +218,11 @@ public class ChunkStore implements ChunkSink {
     /**
      * Stores {@code info.lengthBytes()} bytes of {@code bytes} from {@code offset} as chunk
      * {@code info.id()}. The caller has computed the id and CRC32C from these very bytes. Returns
-     * false when an intact copy was already present (a dedup hit; its modification time is
-     * refreshed so that an orphan reaper's age grace period starts again).
+     * false when an intact copy was already present (a dedup hit): the present copy's length and
+     * CRC32C are checked first, and its modification time is refreshed ("touched") so that the
+     * orphan reaper's grace period starts again. A present copy that fails the check is
+     * quarantined and the good bytes are written in its place. The check-and-touch, and the rename
+     * of a new copy into place, are atomic with respect to {@link #deleteIfUntouchedSince}.
      *
      * @throws StoreFullException the volume is out of space; no partial file remains
      * @throws IOException        any other device error; no partial file remains
@@ -228,7 +242,7 @@ public class ChunkStore implements ChunkSink {
                 continue;
             }
             try {
-                if (intactCopyPresent(pathOf(id), id, length)) {
+                if (touchIntactCopy(info)) {
                     dedupHits.incrementAndGet();
                     return false;
                 }
@@ -250,6 +264,7 @@ public class ChunkStore implements ChunkSink {
         try {
             ensureDirectory(target.getParent());
             tmp = Files.createTempFile(tmpDir, id.substring(0, 16) + ".", ".tmp");
+            tmpInUse.add(tmp);
             if (directAlignment > 0) {
                 writeDirect(tmp, bytes, offset, length);
             } else {
@@ -258,14 +273,21 @@ public class ChunkStore implements ChunkSink {
                     channel.force(true);
                 }
             }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            placed = true;
-            listener.added(id);
+            ReentrantLock lock = lockOf(id);
+            lock.lock();
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                placed = true;
+                listener.added(id);
+            } finally {
+                lock.unlock();
+            }
             fsyncDirectory(target.getParent());
         } catch (IOException e) {
             throw classify(e, id);
         } finally {
             if (!placed && tmp != null) deleteQuietly(tmp);
+            if (tmp != null) tmpInUse.remove(tmp);
         }
         chunksWritten.incrementAndGet();
         bytesWritten.addAndGet(length);
@@ -320,25 +342,68 @@ public class ChunkStore implements ChunkSink {
         }
     }
 
-    private boolean intactCopyPresent(Path target, String id, int length) throws IOException {
-        long existingBytes;
+    private ReentrantLock lockOf(String id) {
+        // The id is a SHA-256: its leading hex digits are uniformly spread.
+        return idLocks[Integer.parseInt(id.substring(0, 2), 16) % ID_LOCK_STRIPES];
+    }
+
+    /**
+     * True when an intact copy of the chunk is present; it has then been touched. A copy of the
+     * wrong length or CRC32C is quarantined (false: write it again).
+     */
+    private boolean touchIntactCopy(ChunkInfo info) throws IOException {
+        String id = info.id();
+        Path target = pathOf(id);
+        ReentrantLock lock = lockOf(id);
+        lock.lock();
         try {
-            existingBytes = Files.size(target);
-        } catch (NoSuchFileException e) {
-            return false;
-        }
-        if (existingBytes != length) {
-            log.warn("chunk {} on {} has {} bytes, expected {}: quarantined and rewritten", id, volume,
-                    existingBytes, length);
+            String problem = checkCopy(target, info);
+            if (problem == null) {
+                Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
+                return true;
+            }
+            if (problem.isEmpty()) return false; // absent
+            log.warn("chunk {} on {} {}: quarantined and rewritten", id, volume, problem);
             quarantine(id);
             return false;
-        }
-        try {
-            Files.setLastModifiedTime(target, FileTime.from(Instant.now()));
         } catch (NoSuchFileException e) {
-            return false; // removed between the two calls: write it again
+            return false; // removed meanwhile (a quarantine by a reader): write it again
+        } finally {
+            lock.unlock();
         }
-        return true;
+    }
+
+    /**
+     * Checks the file's length and CRC32C against {@code info}: null when intact, "" when absent,
+     * else what is wrong. Reads through the page cache in small pieces, so repeated dedup hits of
+     * one chunk (zero-filled regions) cost memory bandwidth, not disk reads.
+     */
+    private static String checkCopy(Path target, ChunkInfo info) throws IOException {
+        try (FileChannel channel = FileChannel.open(target, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size != info.lengthBytes()) return "has " + size + " bytes, expected " + info.lengthBytes();
+            CRC32C crc = new CRC32C();
+            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(VERIFY_BUFFER_BYTES, size));
+            long read = 0;
+            int stalled = 0;
+            while (read < size) {
+                buf.clear();
+                int n = channel.read(buf);
+                if (n < 0) break;
+                if (n == 0 && ++stalled > STALLED_IO_ATTEMPTS_MAX) {
+                    throw new IOException("the device returned no bytes in " + STALLED_IO_ATTEMPTS_MAX + " reads");
+                }
+                if (n > 0) stalled = 0;
+                read += n;
+                crc.update(buf.flip());
+            }
+            if (read != size) return "ended after " + read + " of " + size + " bytes";
+            int value = (int) crc.getValue();
+            return value == info.crc32c() ? null
+                    : String.format("has CRC32C %08x, expected %08x", value, info.crc32c());
+        } catch (NoSuchFileException e) {
+            return "";
+        }
     }
 
     private static IOException classify(IOException e, String id) {
@@ -571,6 +636,12 @@ public class ChunkStore implements ChunkSink {
             Files.move(source, dest, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             corruptFound.incrementAndGet();
             listener.removed(id);
+            // Its retention counts from now, not from when the chunk was written.
+            try {
+                Files.setLastModifiedTime(dest, FileTime.from(Instant.now()));
+            } catch (IOException e) {
+                log.debug("could not stamp quarantined {}: {}", dest, e.toString());
+            }
             return true;
         } catch (NoSuchFileException e) {
             if (dest != null) deleteQuietly(dest);
@@ -588,11 +659,115 @@ public class ChunkStore implements ChunkSink {
         }
     }
 
-    /** Removes a chunk (reaper, hand-off). Returns false when it was not there. */
+    /** Removes a chunk (hand-off). Returns false when it was not there. */
     public boolean delete(String id) throws IOException {
-        boolean deleted = Files.deleteIfExists(pathOf(id));
-        if (deleted) listener.removed(id);
-        return deleted;
+        Path path = pathOf(id);
+        ReentrantLock lock = lockOf(id);
+        lock.lock();
+        try {
+            boolean deleted = Files.deleteIfExists(path);
+            if (deleted) listener.removed(id);
+            return deleted;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Deletes the chunk only if its file was last modified (written or touched by a {@link #put})
+     * before {@code cutoffMillis} (epoch ms): the orphan reaper's delete (DESIGN §6). The check and
+     * the delete are one step with respect to puts of the same id: a put that touched or rewrote the
+     * chunk before this call takes the lock wins (the chunk is kept), and a put after it finds the
+     * chunk gone and writes it again. Returns true when the file was deleted.
+     */
+    public boolean deleteIfUntouchedSince(String id, long cutoffMillis) throws IOException {
+        Path path = pathOf(id);
+        ReentrantLock lock = lockOf(id);
+        lock.lock();
+        try {
+            long modified;
+            try {
+                modified = Files.getLastModifiedTime(path).toMillis();
+            } catch (NoSuchFileException e) {
+                return false;
+            }
+            if (modified >= cutoffMillis) return false;
+            boolean deleted = Files.deleteIfExists(path);
+            if (deleted) listener.removed(id);
+            return deleted;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** When the chunk's file was last written or touched (epoch ms), or -1 when it is not here. */
+    public long modifiedMillis(String id) throws IOException {
+        try {
+            return Files.getLastModifiedTime(pathOf(id)).toMillis();
+        } catch (NoSuchFileException e) {
+            return -1;
+        }
+    }
+
+    /** The chunk file's size in bytes, or -1 when it is not here. */
+    public long sizeOf(String id) throws IOException {
+        try {
+            return Files.size(pathOf(id));
+        } catch (NoSuchFileException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * For a chunk found missing from the disk behind the store's back (deleted by hand, lost by the
+     * file system): if its file is indeed absent, the listener is told it was removed, so the local
+     * digest stops claiming it and the replicator fetches it again. Returns true when it was absent.
+     */
+    public boolean forgetIfAbsent(String id) {
+        Path path = pathOf(id);
+        ReentrantLock lock = lockOf(id);
+        lock.lock();
+        try {
+            if (Files.exists(path)) return false;
+            listener.removed(id);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Removes files from {@code tmp/} last modified before {@code cutoffMillis} that no write in
+     * progress owns (a crash or a failed delete left them), at most {@code max} per call. Returns
+     * the files removed.
+     */
+    public int cleanTmp(long cutoffMillis, int max) throws IOException {
+        return removeOlderThan(tmpDir, cutoffMillis, max, tmpInUse);
+    }
+
+    /** Removes quarantined files that were quarantined before {@code cutoffMillis}, at most {@code max}. */
+    public int cleanQuarantine(long cutoffMillis, int max) throws IOException {
+        return removeOlderThan(quarantineDir, cutoffMillis, max, java.util.Set.of());
+    }
+
+    private static int removeOlderThan(Path dir, long cutoffMillis, int max, java.util.Set<Path> keep) throws IOException {
+        if (max <= 0) return 0;
+        int removed = 0;
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path p : entries) {
+                if (removed >= max) break;
+                if (keep.contains(p)) continue;
+                BasicFileAttributes a;
+                try {
+                    a = Files.readAttributes(p, BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                } catch (NoSuchFileException e) {
+                    continue;
+                }
+                if (!a.isRegularFile() || a.lastModifiedTime().toMillis() >= cutoffMillis) continue;
+                if (deleteQuietly(p)) removed++;
+            }
+        }
+        return removed;
     }
 
     /**
