@@ -34,6 +34,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * Its reads and writes of chunk bytes go through a {@link Throttle} at
  * {@code replication.bytesPerSecond}, so foreground traffic keeps priority, and a pass moves at
  * most {@link #CHUNKS_PER_PASS_MAX} chunks. Passes never overlap.
+ *
+ * <p>Another service that finds a group damaged here (the auditor, after quarantining a bad chunk
+ * or finding one missing) calls {@link #requestGroup}: the next pass, which the request triggers,
+ * takes the requested groups first.
  */
 public final class Replicator {
     private static final Logger LOG = LoggerFactory.getLogger(Replicator.class);
@@ -56,8 +60,12 @@ public final class Replicator {
     private final AtomicLong chunksHandedOff = new AtomicLong();
     private final AtomicLong fetchFailures = new AtomicLong();
     private final AtomicLong groupsDiffed = new AtomicLong();
+    private final AtomicLong groupsRequested = new AtomicLong();
     private volatile long missingLastPass;
     private volatile long lastPassMillis;
+    /** Groups asked for by {@link #requestGroup}, taken first by the next pass (at most one entry per group). */
+    private final java.util.concurrent.ConcurrentSkipListSet<Integer> requested = new java.util.concurrent.ConcurrentSkipListSet<>();
+    private volatile Runnable passTrigger = () -> {};
 
     public Replicator(ClusterView view, LocalChunkIndex index, ChunkStore store, PeerClient peers, RegistryClient registry,
                       Throttle throttle) {
@@ -71,6 +79,22 @@ public final class Replicator {
 
     public void pinWith(java.util.function.Predicate<String> pinned) {
         this.pinned = pinned;
+    }
+
+    /** What {@link #requestGroup} calls to get a pass run soon (the node queues one on its replicator thread). */
+    public void onGroupRequested(Runnable trigger) {
+        this.passTrigger = java.util.Objects.requireNonNull(trigger);
+    }
+
+    /**
+     * Asks for group {@code pg} to be compared with the registry and repaired soon: a chunk of it
+     * was found corrupt, truncated or missing here. The next pass takes requested groups first.
+     */
+    public void requestGroup(int pg) {
+        if (pg < 0) throw new IllegalArgumentException("placement group must be >= 0: " + pg);
+        requested.add(pg);
+        groupsRequested.incrementAndGet();
+        passTrigger.run();
     }
 
     /** Runs one pass unless one is running; returns false if it skipped. */
@@ -102,37 +126,49 @@ public final class Replicator {
         // off: it would delete what it holds only to fetch it again a heartbeat later.
         boolean mayHandOff = me != null && (me.state() == io.glint.registry.model.NodeState.UP
                 || me.state() == io.glint.registry.model.NodeState.DRAINING);
-        int budget = CHUNKS_PER_PASS_MAX;
-        long missing = 0;
-        for (int pg = 0; pg < p.pgCount() && budget > 0; pg++) {
-            List<String> replicas = p.replicasOfGroup(pg);
-            boolean mine = replicas.contains(self);
-            List<String> held = mine || index.digestOf(pg).count() > 0 ? index.idsOf(pg) : List.of();
-            if (!mine && (held.isEmpty() || !mayHandOff)) continue;
-            List<String> referenced = referenced(pg);
-            if (referenced == null) continue; // the registry could not answer: next pass
-            if (mine) {
-                if (LocalChunkIndex.Digest.of(referenced).equals(LocalChunkIndex.Digest.of(held))) continue;
-                groupsDiffed.incrementAndGet();
-                Set<String> have = new HashSet<>(held);
-                for (String id : referenced) {
-                    if (have.contains(id) || budget <= 0) continue;
-                    missing++;
-                    budget--;
-                    fetch(p, id);
-                }
-            } else {
-                Set<String> refs = new HashSet<>(referenced);
-                for (String id : held) {
-                    if (budget <= 0) break;
-                    if (!refs.contains(id)) continue; // unreferenced: the reaper's business
-                    if (pinned.test(id)) continue; // cached here on purpose
-                    budget--;
-                    handOff(p, replicas, id);
-                }
+        long[] budgetAndMissing = {CHUNKS_PER_PASS_MAX, 0};
+        // Requested groups first (what is requested after this loop is left for the next pass)...
+        Set<Integer> done = new HashSet<>();
+        for (Integer pg = requested.pollFirst(); pg != null && budgetAndMissing[0] > 0; pg = requested.pollFirst()) {
+            if (pg >= p.pgCount() || !done.add(pg)) continue;
+            group(p, pg, self, mayHandOff, budgetAndMissing);
+        }
+        // ...then every group.
+        for (int pg = 0; pg < p.pgCount() && budgetAndMissing[0] > 0; pg++) {
+            if (!done.contains(pg)) group(p, pg, self, mayHandOff, budgetAndMissing);
+        }
+        missingLastPass = budgetAndMissing[1];
+    }
+
+    /** One group of a pass; {@code budgetAndMissing}: chunks this pass may still move, and chunks found missing. */
+    private void group(Placement p, int pg, String self, boolean mayHandOff, long[] budgetAndMissing)
+            throws InterruptedException {
+        List<String> replicas = p.replicasOfGroup(pg);
+        boolean mine = replicas.contains(self);
+        List<String> held = mine || index.digestOf(pg).count() > 0 ? index.idsOf(pg) : List.of();
+        if (!mine && (held.isEmpty() || !mayHandOff)) return;
+        List<String> referenced = referenced(pg);
+        if (referenced == null) return; // the registry could not answer: next pass
+        if (mine) {
+            if (LocalChunkIndex.Digest.of(referenced).equals(LocalChunkIndex.Digest.of(held))) return;
+            groupsDiffed.incrementAndGet();
+            Set<String> have = new HashSet<>(held);
+            for (String id : referenced) {
+                if (have.contains(id) || budgetAndMissing[0] <= 0) continue;
+                budgetAndMissing[1]++;
+                budgetAndMissing[0]--;
+                fetch(p, id);
+            }
+        } else {
+            Set<String> refs = new HashSet<>(referenced);
+            for (String id : held) {
+                if (budgetAndMissing[0] <= 0) break;
+                if (!refs.contains(id)) continue; // unreferenced: the reaper's business
+                if (pinned.test(id)) continue; // cached here on purpose
+                budgetAndMissing[0]--;
+                handOff(p, replicas, id);
             }
         }
-        missingLastPass = missing;
     }
 
     private List<String> referenced(int pg) {
@@ -232,6 +268,11 @@ public final class Replicator {
         return groupsDiffed.get();
     }
 
+    /** Calls of {@link #requestGroup} so far. */
+    public long groupsRequested() {
+        return groupsRequested.get();
+    }
+
     /** Chunks this node should hold but did not, as found by the last pass (under-replicated). */
     public long missingLastPass() {
         return missingLastPass;
@@ -241,30 +282,60 @@ public final class Replicator {
         return lastPassMillis;
     }
 
-    /** A token bucket of bytes per second with a one-second burst; acquire blocks (bounded by the amount asked). */
+    /**
+     * A token bucket of units per second (bytes, files, deletes) with a one-second burst; acquire
+     * blocks (bounded by the amount asked). The clock and the sleep are injectable so that a test
+     * checks the pacing of a service without waiting for it.
+     */
     public static final class Throttle {
+        /** Waits; the production one is {@code TimeUnit.NANOSECONDS::sleep}. */
+        public interface Sleeper {
+            void sleepNanos(long nanos) throws InterruptedException;
+        }
+
         private final long bytesPerSecond;
+        private final java.util.function.LongSupplier nanoTime;
+        private final Sleeper sleeper;
         private long available;
-        private long lastNanos = System.nanoTime();
+        private long lastNanos;
+        private long acquired;
 
         public Throttle(long bytesPerSecond) {
-            if (bytesPerSecond < 1) throw new IllegalArgumentException("bytesPerSecond must be >= 1");
-            this.bytesPerSecond = bytesPerSecond;
-            this.available = bytesPerSecond;
+            this(bytesPerSecond, System::nanoTime, java.util.concurrent.TimeUnit.NANOSECONDS::sleep);
+        }
+
+        public Throttle(long perSecond, java.util.function.LongSupplier nanoTime, Sleeper sleeper) {
+            if (perSecond < 1) throw new IllegalArgumentException("a rate must be >= 1 per second");
+            this.bytesPerSecond = perSecond;
+            this.nanoTime = nanoTime;
+            this.sleeper = sleeper;
+            this.available = perSecond;
+            this.lastNanos = nanoTime.getAsLong();
         }
 
         public synchronized void acquire(long bytes) throws InterruptedException {
             refill();
             available -= bytes;
+            acquired += bytes;
             if (available < 0) {
                 long waitNanos = (long) (-available * 1e9 / bytesPerSecond);
-                java.util.concurrent.TimeUnit.NANOSECONDS.sleep(waitNanos);
+                sleeper.sleepNanos(waitNanos);
                 refill();
             }
         }
 
+        /** The rate, in units per second. */
+        public long perSecond() {
+            return bytesPerSecond;
+        }
+
+        /** Units acquired so far. */
+        public synchronized long acquired() {
+            return acquired;
+        }
+
         private void refill() {
-            long now = System.nanoTime();
+            long now = nanoTime.getAsLong();
             available = Math.min(bytesPerSecond, available + (long) ((now - lastNanos) / 1e9 * bytesPerSecond));
             lastNanos = now;
         }
