@@ -49,7 +49,7 @@ class RealClientsTest {
         NodeConfig config = new NodeConfig(new NodeConfig.Node("n1", dir.resolve("data").toString(), null, null),
                 new NodeConfig.Http("127.0.0.1", 0),
                 new NodeConfig.Raft("127.0.0.1", raftPort, List.of("n1@127.0.0.1:" + raftPort), 3, "clients-test", "1s", null),
-                null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null);
         try (GlintNode node = new GlintNode(config, dir)) {
             String url = "http://127.0.0.1:" + node.httpPort();
             Path script = Path.of("src/test/clients/session.sh").toAbsolutePath();

@@ -25,7 +25,7 @@ public final class ConfigLoader {
         try {
             com.fasterxml.jackson.databind.JsonNode tree = YAML.readTree(file.toFile());
             if (tree == null || tree.isMissingNode() || tree.isNull()) {
-                return new NodeConfig(null, null, null, null, null, null, null, null, null, null);
+                return NodeConfig.defaults();
             }
             return YAML.treeToValue(tree, NodeConfig.class);
         } catch (UnrecognizedPropertyException e) {

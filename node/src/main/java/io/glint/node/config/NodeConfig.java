@@ -11,24 +11,39 @@ import java.util.List;
  * error at start. Sizes take units ({@code 4MiB}); durations are ISO-8601 or {@code 30s}/{@code 500ms}.
  */
 public record NodeConfig(Node node, Http http, Raft raft, Auth auth, Api api, Chunk chunk, Upload upload, Peer peer,
-                         Replication replication, Cache cache) {
+                         Replication replication, Delete delete, Reaper reaper, Audit audit, Cache cache) {
 
     @JsonCreator
     public NodeConfig(@JsonProperty("node") Node node, @JsonProperty("http") Http http,
                       @JsonProperty("raft") Raft raft, @JsonProperty("auth") Auth auth, @JsonProperty("api") Api api,
                       @JsonProperty("chunk") Chunk chunk, @JsonProperty("upload") Upload upload,
                       @JsonProperty("peer") Peer peer, @JsonProperty("replication") Replication replication,
-                      @JsonProperty("cache") Cache cache) {
+                      @JsonProperty("delete") Delete delete, @JsonProperty("reaper") Reaper reaper,
+                      @JsonProperty("audit") Audit audit, @JsonProperty("cache") Cache cache) {
         this.node = node == null ? new Node(null, null, null, null) : node;
         this.http = http == null ? new Http(null, null) : http;
         this.raft = raft == null ? new Raft(null, null, null, null, null, null, null) : raft;
         this.auth = auth == null ? new Auth(null, null) : auth;
         this.api = api == null ? new Api(null, null, null) : api;
         this.chunk = chunk == null ? new Chunk(null) : chunk;
-        this.upload = upload == null ? new Upload(null, null, null) : upload;
+        this.upload = upload == null ? new Upload(null, null, null, null, null) : upload;
         this.peer = peer == null ? new Peer(null, null, null, null) : peer;
         this.replication = replication == null ? new Replication(null, null, null, null, null, null) : replication;
+        this.delete = delete == null ? new Delete(null) : delete;
+        this.reaper = reaper == null ? new Reaper(null, null, null, null) : reaper;
+        this.audit = audit == null ? new Audit(null, null, null, null, null, null, null) : audit;
         this.cache = cache == null ? new Cache(null) : cache;
+        // An upload in flight must never lose a chunk to the orphan reaper (DESIGN §6).
+        if (this.reaper.graceSeconds() <= this.upload.maxDurationSeconds()) {
+            throw new IllegalArgumentException("reaper.graceSeconds (" + this.reaper.graceSeconds()
+                    + ") must be greater than upload.maxDurationSeconds (" + this.upload.maxDurationSeconds()
+                    + "): a chunk of an upload in flight is unreferenced until the upload commits");
+        }
+    }
+
+    /** The config with every default (what an empty file gives). */
+    public static NodeConfig defaults() {
+        return new NodeConfig(null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** @param id unique node id; @param dataDir where the registry and the chunks live */
@@ -171,16 +186,92 @@ public record NodeConfig(Node node, Http http, Raft raft, Auth auth, Api api, Ch
     }
 
     /**
-     * @param inFlightChunksMax chunk buffers an upload may hold at once (memory = this x chunk size)
-     * @param imageSizeCap      spec §7.2 {@code image_size_cap}
-     * @param concurrentMax     uploads one node runs at once
+     * @param inFlightChunksMax  chunk buffers an upload may hold at once (memory = this x chunk size)
+     * @param imageSizeCap       spec §7.2 {@code image_size_cap}
+     * @param concurrentMax      uploads one node runs at once
+     * @param leaseSeconds       an upload's lease lasts this long unless renewed (renewed every third of it);
+     *                           a coordinator that dies leaves the image saving until its lease has expired
+     *                           and the reaper has taken it back
+     * @param maxDurationSeconds the longest one upload may run; a longer one fails with 408 and its lease
+     *                           is given back. The orphan reaper's grace must exceed it.
      */
-    public record Upload(Integer inFlightChunksMax, DataSize imageSizeCap, Integer concurrentMax) {
+    public record Upload(Integer inFlightChunksMax, DataSize imageSizeCap, Integer concurrentMax, Integer leaseSeconds,
+                         Integer maxDurationSeconds) {
         public Upload {
             inFlightChunksMax = inFlightChunksMax == null ? 4 : inFlightChunksMax;
             imageSizeCap = imageSizeCap == null ? new DataSize(1L << 40) : imageSizeCap;
             concurrentMax = concurrentMax == null ? 16 : concurrentMax;
+            leaseSeconds = leaseSeconds == null ? 60 : leaseSeconds;
+            maxDurationSeconds = maxDurationSeconds == null ? 21_600 : maxDurationSeconds;
             if (inFlightChunksMax < 1 || inFlightChunksMax > 64) throw new IllegalArgumentException("upload.inFlightChunksMax must be 1..64");
+            if (leaseSeconds < 3) throw new IllegalArgumentException("upload.leaseSeconds must be >= 3 (it is renewed every third of it)");
+            if (maxDurationSeconds < 1) throw new IllegalArgumentException("upload.maxDurationSeconds must be >= 1");
+        }
+    }
+
+    /**
+     * Delayed delete (Glance's scrubber): with {@code api.delayedDelete}, a deleted image waits in
+     * {@code pending_delete}, its data kept, until the reaper purges it.
+     *
+     * @param delaySeconds how long an image stays pending_delete; 0: purged at the reaper's next pass
+     */
+    public record Delete(Integer delaySeconds) {
+        public Delete {
+            delaySeconds = delaySeconds == null ? 0 : delaySeconds;
+            if (delaySeconds < 0) throw new IllegalArgumentException("delete.delaySeconds must be >= 0");
+        }
+    }
+
+    /**
+     * The reaper (DESIGN §6): purges pending_delete images and expires dead uploads' leases (on the
+     * Raft leader), deletes this node's unreferenced chunks, cleans tmp/ and quarantine/.
+     *
+     * @param intervalSeconds            how often a pass runs
+     * @param graceSeconds               an unreferenced chunk is deleted only once untouched this long;
+     *                                   must exceed upload.maxDurationSeconds
+     * @param deletesPerSecond           chunk and file deletes (and registry purges/expiries) per second at most
+     * @param quarantineRetentionSeconds quarantined chunk files are kept this long for inspection
+     */
+    public record Reaper(Integer intervalSeconds, Integer graceSeconds, Integer deletesPerSecond,
+                         Integer quarantineRetentionSeconds) {
+        public Reaper {
+            intervalSeconds = intervalSeconds == null ? 60 : intervalSeconds;
+            graceSeconds = graceSeconds == null ? 25_200 : graceSeconds;
+            deletesPerSecond = deletesPerSecond == null ? 100 : deletesPerSecond;
+            quarantineRetentionSeconds = quarantineRetentionSeconds == null ? 7 * 86_400 : quarantineRetentionSeconds;
+            if (intervalSeconds < 1) throw new IllegalArgumentException("reaper.intervalSeconds must be >= 1");
+            if (graceSeconds < 1) throw new IllegalArgumentException("reaper.graceSeconds must be >= 1");
+            if (deletesPerSecond < 1) throw new IllegalArgumentException("reaper.deletesPerSecond must be >= 1");
+            if (quarantineRetentionSeconds < 0) throw new IllegalArgumentException("reaper.quarantineRetentionSeconds must be >= 0");
+        }
+    }
+
+    /**
+     * The auditor (DESIGN §6): a light pass checks that every chunk the registry expects here exists
+     * with the registry's length; a deep pass re-hashes every local chunk. Bad chunks are quarantined
+     * and the replicator restores them.
+     *
+     * @param bytesPerSecond     bytes the background passes read per second at most
+     * @param filesPerSecond     chunk files the background passes look at per second at most
+     * @param scanBytesPerSecond bytes per second of an operator-triggered consistency scan
+     * @param scanFilesPerSecond files per second of an operator-triggered consistency scan
+     */
+    public record Audit(Boolean enabled, DataSize bytesPerSecond, Integer filesPerSecond, Integer lightIntervalSeconds,
+                        Integer deepIntervalSeconds, DataSize scanBytesPerSecond, Integer scanFilesPerSecond) {
+        public Audit {
+            enabled = enabled == null || enabled;
+            bytesPerSecond = bytesPerSecond == null ? DataSize.mib(20) : bytesPerSecond;
+            filesPerSecond = filesPerSecond == null ? 200 : filesPerSecond;
+            lightIntervalSeconds = lightIntervalSeconds == null ? 3_600 : lightIntervalSeconds;
+            deepIntervalSeconds = deepIntervalSeconds == null ? 7 * 86_400 : deepIntervalSeconds;
+            scanBytesPerSecond = scanBytesPerSecond == null ? DataSize.mib(200) : scanBytesPerSecond;
+            scanFilesPerSecond = scanFilesPerSecond == null ? 5_000 : scanFilesPerSecond;
+            if (bytesPerSecond.bytes() < (1L << 20)) throw new IllegalArgumentException("audit.bytesPerSecond must be >= 1MiB");
+            if (scanBytesPerSecond.bytes() < (1L << 20)) throw new IllegalArgumentException("audit.scanBytesPerSecond must be >= 1MiB");
+            if (filesPerSecond < 1) throw new IllegalArgumentException("audit.filesPerSecond must be >= 1");
+            if (scanFilesPerSecond < 1) throw new IllegalArgumentException("audit.scanFilesPerSecond must be >= 1");
+            if (lightIntervalSeconds < 1) throw new IllegalArgumentException("audit.lightIntervalSeconds must be >= 1");
+            if (deepIntervalSeconds < 1) throw new IllegalArgumentException("audit.deepIntervalSeconds must be >= 1");
         }
     }
 

@@ -54,7 +54,12 @@ public final class UploadService {
         }
 
         public static Config defaults() {
-            return new Config(60_000, 20_000, TimeUnit.HOURS.toMillis(24), 30_000);
+            return of(60_000, TimeUnit.HOURS.toMillis(6));
+        }
+
+        /** A lease of {@code leaseDurationMillis} renewed every third of it; uploads end after {@code uploadDurationMaxMillis}. */
+        public static Config of(long leaseDurationMillis, long uploadDurationMaxMillis) {
+            return new Config(leaseDurationMillis, Math.max(1, leaseDurationMillis / 3), uploadDurationMaxMillis, 30_000);
         }
     }
 
@@ -98,6 +103,9 @@ public final class UploadService {
                 config.renewIntervalMillis(), config.renewIntervalMillis(), TimeUnit.MILLISECONDS);
         try {
             ChunkManifest manifest = stream(lease, body, expectedSizeBytes, capBytes);
+            // Past the maximum duration the orphan reaper may already be deleting this upload's
+            // chunks (its grace only covers uploads that end in time): never commit them.
+            requireWithinDuration(lease);
             Result committed = propose(new Command.CommitUpload(clock.millis(), imageId, lease.leaseId, manifest,
                     null, expectedSizeBytes), "commit the upload of image " + imageId);
             if (!committed.isOk()) throw DataPathException.fromResult(committed);
@@ -117,10 +125,30 @@ public final class UploadService {
      */
     public ChunkManifest writeData(String imageId, String leaseId, InputStream body) throws DataPathException {
         Lease lease = new Lease(imageId, leaseId, clock.millis());
+        // The lease is renewed while the data streams, as for an upload: an import that outlives
+        // the lease it began with is not taken for a dead one.
+        ScheduledFuture<?> renewal = scheduler.scheduleAtFixedRate(() -> renew(lease),
+                config.renewIntervalMillis(), config.renewIntervalMillis(), TimeUnit.MILLISECONDS);
         try {
-            return stream(lease, body, null, writer.config().imageSizeCapBytes());
+            ChunkManifest manifest = stream(lease, body, null, writer.config().imageSizeCapBytes());
+            requireWithinDuration(lease);
+            return manifest;
         } finally {
             lease.finished.set(true);
+            renewal.cancel(false);
+        }
+    }
+
+    private DataPathException tooLong(Lease lease) {
+        return new DataPathException(408, "Upload of image " + lease.imageId + " ran longer than the maximum upload"
+                + " duration of " + config.uploadDurationMaxMillis() / 1000 + " s (upload.maxDurationSeconds); retry it");
+    }
+
+    private void requireWithinDuration(Lease lease) throws DataPathException {
+        if (clock.millis() - lease.startedAtMillis > config.uploadDurationMaxMillis()) {
+            DataPathException e = tooLong(lease);
+            lease.lose(e);
+            throw e;
         }
     }
 
@@ -146,7 +174,7 @@ public final class UploadService {
         long limitBytes = announced ? Math.min(expectedSizeBytes, capBytes) : capBytes;
         ChunkManifest manifest;
         try {
-            manifest = writer.write(lease.imageId, new LeaseGuardedStream(body, lease), limitBytes);
+            manifest = writer.write(lease.imageId, new LeaseGuardedStream(body, lease, this), limitBytes);
         } catch (ImageTooLargeException e) {
             if (announced && expectedSizeBytes < capBytes) {
                 throw new DataPathException(400, "Received more than the " + expectedSizeBytes
@@ -175,8 +203,7 @@ public final class UploadService {
             if (lease.finished.get()) return;
             long nowMillis = clock.millis();
             if (nowMillis - lease.startedAtMillis > config.uploadDurationMaxMillis()) {
-                lease.lose(new DataPathException(408, "Upload of image " + lease.imageId + " exceeded the limit of "
-                        + config.uploadDurationMaxMillis() + " ms"));
+                lease.lose(tooLong(lease)); // no more renewals: the body stops at its next read
                 return;
             }
             // At most one renewal in flight: a slow registry does not pile them up.
@@ -248,16 +275,24 @@ public final class UploadService {
         }
     }
 
-    /** The request body, cut off at the next read once the lease is known to be lost. */
+    /**
+     * The request body, cut off at the next read once the lease is known to be lost or the upload
+     * has run past its maximum duration.
+     */
     private static final class LeaseGuardedStream extends FilterInputStream {
         private final Lease lease;
+        private final UploadService service;
 
-        LeaseGuardedStream(InputStream in, Lease lease) {
+        LeaseGuardedStream(InputStream in, Lease lease, UploadService service) {
             super(in);
             this.lease = lease;
+            this.service = service;
         }
 
         private void check() throws IOException {
+            if (service.clock.millis() - lease.startedAtMillis > service.config.uploadDurationMaxMillis()) {
+                lease.lose(service.tooLong(lease));
+            }
             DataPathException lost = lease.lost;
             if (lost != null) throw new IOException("upload stopped: " + lost.getMessage());
         }

@@ -94,6 +94,44 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void backgroundServiceKeysHaveDefaultsAndTheGraceMustExceedTheLongestUpload(@TempDir Path dir) throws Exception {
+        NodeConfig d = ConfigLoader.load(Files.writeString(dir.resolve("empty.yaml"), ""));
+        assertEquals(60, d.upload().leaseSeconds());
+        assertEquals(21_600, d.upload().maxDurationSeconds());
+        assertEquals(0, d.delete().delaySeconds());
+        assertEquals(25_200, d.reaper().graceSeconds());
+        assertEquals(60, d.reaper().intervalSeconds());
+        assertEquals(100, d.reaper().deletesPerSecond());
+        assertEquals(7 * 86_400, d.reaper().quarantineRetentionSeconds());
+        assertTrue(d.audit().enabled());
+        assertEquals(20L << 20, d.audit().bytesPerSecond().bytes());
+        assertEquals(200, d.audit().filesPerSecond());
+        assertEquals(3_600, d.audit().lightIntervalSeconds());
+        assertEquals(7 * 86_400, d.audit().deepIntervalSeconds());
+        assertEquals(200L << 20, d.audit().scanBytesPerSecond().bytes());
+
+        NodeConfig small = ConfigLoader.load(Files.writeString(dir.resolve("small.yaml"),
+                "upload:\n  maxDurationSeconds: 5\n  leaseSeconds: 3\nreaper:\n  graceSeconds: 6\ndelete:\n  delaySeconds: 3\n"
+                        + "audit:\n  enabled: false\n  lightIntervalSeconds: 2\n"));
+        assertEquals(6, small.reaper().graceSeconds());
+        assertEquals(3, small.delete().delaySeconds());
+        assertFalse(small.audit().enabled());
+
+        Path tooShort = Files.writeString(dir.resolve("grace.yaml"), "upload:\n  maxDurationSeconds: 100\nreaper:\n  graceSeconds: 100\n");
+        ConfigLoader.ConfigException e = assertThrows(ConfigLoader.ConfigException.class, () -> ConfigLoader.load(tooShort));
+        assertTrue(e.getMessage().contains("reaper.graceSeconds") && e.getMessage().contains("upload.maxDurationSeconds"), e.getMessage());
+        Path defaultGrace = Files.writeString(dir.resolve("long.yaml"), "upload:\n  maxDurationSeconds: 86400\n");
+        assertThrows(ConfigLoader.ConfigException.class, () -> ConfigLoader.load(defaultGrace),
+                "a longer upload limit needs a longer grace too");
+        for (String bad : new String[]{"upload:\n  leaseSeconds: 2\n", "reaper:\n  deletesPerSecond: 0\n",
+                "audit:\n  bytesPerSecond: 1KiB\n", "delete:\n  delaySeconds: -1\n", "audit:\n  lightIntervals: 5\n"}) {
+            Path f = Files.writeString(dir.resolve("bad.yaml"), bad);
+            ConfigLoader.ConfigException ex = assertThrows(ConfigLoader.ConfigException.class, () -> ConfigLoader.load(f), bad);
+            assertTrue(ex.getMessage().contains(bad.substring(0, bad.indexOf(':'))), ex.getMessage());
+        }
+    }
+
+    @Test
     void badValuesAreErrorsThatNameTheKey(@TempDir Path dir) throws Exception {
         Path size = Files.writeString(dir.resolve("size.yaml"), "chunk:\n  size: 4 apples\n");
         ConfigLoader.ConfigException e = assertThrows(ConfigLoader.ConfigException.class, () -> ConfigLoader.load(size));

@@ -335,6 +335,59 @@ class UploadServiceTest {
         assertRequeued(id);
     }
 
+    /**
+     * A body that ends just after the maximum duration is not committed: past it, the orphan
+     * reaper's grace no longer covers the upload's chunks.
+     */
+    @Test
+    void anUploadThatEndsAfterItsMaximumDurationIsNotCommitted() throws Exception {
+        f.close();
+        f = new DataPathFixture(volume.resolve("late"), ImageWriter.Config.defaults().withChunkSizeBytes(C),
+                UploadService.Config.of(60_000, 3_600_000), null);
+        String id = f.createImage(ALICE);
+        byte[] data = randomBytes(2 * C + 5, 16);
+        InputStream lateEnd = new ByteArrayInputStream(data) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                int n = super.read(b, off, len);
+                if (n < 0) f.clock.advanceMillis(3_600_001); // the last read returns after the limit
+                return n;
+            }
+        };
+        DataPathException e = assertThrows(DataPathException.class,
+                () -> f.uploads.upload(ALICE, id, UploadKind.UPLOAD, lateEnd, null));
+        assertEquals(408, e.status());
+        assertTrue(e.getMessage().contains("upload.maxDurationSeconds"), e.getMessage());
+        assertRequeued(id);
+    }
+
+    /** An import's data stream renews the lease its task holds, like an upload. */
+    @Test
+    void writeDataRenewsTheImportLease() throws Exception {
+        f.close();
+        f = new DataPathFixture(volume.resolve("import"), ImageWriter.Config.defaults().withChunkSizeBytes(C),
+                new UploadService.Config(60_000, 10, 3_600_000, 10_000), null);
+        String id = f.createImage(ALICE);
+        long now = f.clock.millis();
+        assertTrue(f.direct.propose(new Command.BeginUpload(ALICE, now, id, UploadKind.IMPORT, "import-lease", "node-1",
+                now + 60_000)).join().isOk());
+        byte[] data = randomBytes(2 * C, 17);
+        TestStreams.Gated gated = new TestStreams.Gated(data, C);
+        CompletableFuture<ChunkManifest> write = CompletableFuture.supplyAsync(() -> {
+            try {
+                return f.uploads.writeData(id, "import-lease", gated);
+            } catch (DataPathException ex) {
+                throw new RuntimeException(ex);
+            }
+        });
+        assertTrue(gated.prefixServed.await(10, TimeUnit.SECONDS));
+        f.clock.advanceMillis(45_000);
+        long wanted = f.clock.millis() + 60_000;
+        DataPathFixture.await("the import lease to be renewed", () -> f.leaseExpiresAtMillis(id) >= wanted);
+        gated.release();
+        assertEquals(2L * C, write.get(10, TimeUnit.SECONDS).sizeBytes());
+    }
+
     @Test
     void registryRejectionsMapToTheirStatuses() throws Exception {
         byte[] data = randomBytes(10, 15);
