@@ -5,6 +5,7 @@ import io.glint.node.cache.ImageCache;
 import io.glint.node.api.ApiSettings;
 import io.glint.node.api.DiscoveryApi;
 import io.glint.node.api.ImageDataApi;
+import io.glint.node.audit.Auditor;
 import io.glint.node.auth.NoAuthAuthenticator;
 import io.glint.node.chunk.ChunkStore;
 import io.glint.node.cluster.ClusterAdminApi;
@@ -22,6 +23,11 @@ import io.glint.node.http.Router;
 import io.glint.node.image.DownloadService;
 import io.glint.node.image.ImageWriter;
 import io.glint.node.image.UploadService;
+import io.glint.node.reaper.Reaper;
+import io.glint.node.audit.ScanReport;
+import io.glint.node.consistency.AuditApi;
+import io.glint.node.consistency.AuditCoordinator;
+import io.glint.node.consistency.AuditPeerApi;
 import io.glint.registry.RegistryClient;
 import io.glint.registry.command.Command;
 import io.glint.registry.model.NodeInfo;
@@ -57,6 +63,8 @@ public final class GlintNode implements AutoCloseable {
     static final int IMPORT_TASKS_MAX = 4;
     static final int IMPORT_QUEUE_MAX = 64;
     static final Duration PEER_TIMEOUT = Duration.ofSeconds(30);
+    /** An audit's calls to the nodes answer at once (scans run in the background and are polled). */
+    static final Duration AUDIT_PEER_TIMEOUT = Duration.ofSeconds(60);
     static final int PEER_IO_THREADS = 16;
     static final int PEER_IO_QUEUE_MAX = 256;
 
@@ -76,9 +84,13 @@ public final class GlintNode implements AutoCloseable {
     private final ReplicatedChunks replicated;
     private final Membership membership;
     private final Replicator replicator;
+    private final Auditor auditor;
+    private final Reaper reaper;
     private final ExecutorService replication;
     private final ExecutorService cacheWorker;
     private final ImageCache cache;
+    private final ExecutorService auditScans;
+    private final ExecutorService auditRunner;
     private final java.util.concurrent.atomic.AtomicBoolean replicationQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     public GlintNode(NodeConfig config, Path baseDir) throws IOException, InterruptedException {
@@ -128,7 +140,12 @@ public final class GlintNode implements AutoCloseable {
         awaitOwnRecord(view);
         index = LocalChunkIndex.build(chunks, view.placement().pgCount());
         peerApi = new PeerApi(chunks, index, config.peer().inFlightBytesMax().bytes());
-        peerServer = new HttpServer(HttpOptions.defaults(config.peer().host(), config.peer().port()), peerApi.router(),
+        Router peerRouter = peerApi.router();
+        // The audit's node side is on the peer port from the start; the auditor it scans with comes later.
+        auditScans = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
+                daemon("audit-scan"));
+        new AuditPeerApi(this::scanForAudit, registryServer::auditDigest, this::triggerReplication, auditScans).register(peerRouter);
+        peerServer = new HttpServer(HttpOptions.defaults(config.peer().host(), config.peer().port()), peerRouter,
                 PeerApi.secretAuthenticator(config.peer().secret()), path -> path);
         if (config.peer().port() == 0) registerSelf(client, capacityBytes, peerServer.port()); // the address it really has
         peerClient = new PeerClient(config.peer().secret(), PEER_TIMEOUT);
@@ -152,7 +169,7 @@ public final class GlintNode implements AutoCloseable {
                 .withImageSizeCapBytes(config.upload().imageSizeCap().bytes()));
         Clock clock = Clock.systemUTC();
         UploadService uploads = new UploadService(client, writer, scheduler, clock, config.node().id(),
-                UploadService.Config.defaults());
+                UploadService.Config.of(config.upload().leaseSeconds() * 1000L, config.upload().maxDurationSeconds() * 1000L));
         DownloadService downloads = new DownloadService(client, chunks, 30_000, dataWorkers, replicated::fetch);
         ApiSettings settings = new ApiSettings(config.api().importMethods(), config.api().delayedDelete(),
                 config.api().webDownloadAllowedHosts());
@@ -166,7 +183,26 @@ public final class GlintNode implements AutoCloseable {
         new CacheApi(cache).register(router);
         new ImageDataApi(client, uploads, downloads, settings, clock, importTasks, config.node().id())
                 .onDownload(cache::recordHit).register(router);
-        new ClusterAdminApi(registry, registryServer, view, peerClient, replicator, replicated, chunks, clock).register(router);
+        NodeConfig.Audit audit = config.audit();
+        auditor = new Auditor(chunks, index, view, client, replicator::requestGroup, clock,
+                new Auditor.Settings(audit.enabled(), audit.lightIntervalSeconds() * 1000L, audit.deepIntervalSeconds() * 1000L),
+                new Auditor.Pacing(new Replicator.Throttle(audit.bytesPerSecond().bytes()), new Replicator.Throttle(audit.filesPerSecond())),
+                new Auditor.Pacing(new Replicator.Throttle(audit.scanBytesPerSecond().bytes()),
+                        new Replicator.Throttle(audit.scanFilesPerSecond())));
+        NodeConfig.Reaper reaping = config.reaper();
+        reaper = new Reaper(chunks, index, client, registryServer::isLeaderReady, clock,
+                Reaper.Settings.of(reaping.intervalSeconds() * 1000L, reaping.graceSeconds() * 1000L,
+                        config.delete().delaySeconds() * 1000L, reaping.quarantineRetentionSeconds() * 1000L),
+                new Replicator.Throttle(reaping.deletesPerSecond()));
+        new ClusterAdminApi(registry, registryServer, view, peerClient, replicator, replicated, chunks, clock)
+                .section("auditor", auditor::counters)
+                .section("reaper", reaper::counters)
+                .section("cache", cache::counters)
+                .register(router);
+        auditRunner = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
+                daemon("audit-coordinator"));
+        new AuditApi(new AuditCoordinator(client, view, peerClient.withTimeout(AUDIT_PEER_TIMEOUT), auditRunner, clock), client)
+                .register(router);
         HttpOptions http = HttpOptions.defaults(config.http().host(), config.http().port());
         this.http = new HttpServer(http, router, new NoAuthAuthenticator(config.auth().defaultProject()),
                 DiscoveryApi::normalize);
@@ -174,10 +210,34 @@ public final class GlintNode implements AutoCloseable {
         long intervalMillis = config.replication().intervalSeconds() * 1000L;
         scheduler.scheduleWithFixedDelay(this::triggerReplication, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
         view.onChange(this::triggerReplication);
+        replicator.onGroupRequested(this::triggerReplication);
+        auditor.start();
+        reaper.start();
+    }
+
+    /** A consistency audit's scan of this node's chunks (DESIGN §6), by the auditor at its scan rate. */
+    private AuditPeerApi.Outcome scanForAudit(boolean deep, boolean quarantineBad) throws Exception {
+        Auditor a = auditor;
+        if (a == null) throw new IllegalStateException("the node is still starting");
+        ScanReport r = a.scan(deep, quarantineBad);
+        long chunksScanned = 0;
+        long bytes = 0;
+        java.util.List<String> corrupt = new ArrayList<>();
+        java.util.List<String> truncated = new ArrayList<>();
+        for (ScanReport.Group g : r.groups()) {
+            chunksScanned += g.chunks();
+            bytes += g.bytes();
+            corrupt.addAll(g.corrupt());
+            truncated.addAll(g.truncated());
+        }
+        if (!r.complete()) throw new IllegalStateException("the scan skipped groups " + r.skippedGroups());
+        return new AuditPeerApi.Outcome(chunksScanned, bytes, corrupt, truncated,
+                r.quarantined() ? corrupt.size() + truncated.size() : 0);
     }
 
     /** Queues a replicator pass unless one is queued or running (passes never pile up). */
     private void triggerReplication() {
+        if (replication == null) return; // still starting: the first pass comes with the timer
         if (!replicationQueued.compareAndSet(false, true)) return;
         try {
             replication.execute(() -> {
@@ -285,8 +345,20 @@ public final class GlintNode implements AutoCloseable {
         return view;
     }
 
+    public Auditor auditor() {
+        return auditor;
+    }
+
+    public Reaper reaper() {
+        return reaper;
+    }
+
     @Override
     public void close() {
+        auditor.close();
+        reaper.close();
+        auditRunner.shutdownNow();
+        auditScans.shutdownNow();
         http.close();
         peerServer.close();
         replication.shutdownNow();

@@ -430,6 +430,22 @@ public final class Auditor implements AutoCloseable {
 
     // --- counters ---------------------------------------------------------------------------------
 
+    /** Every counter by name, for the status page. */
+    public Map<String, Object> counters() {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("enabled", settings.enabled());
+        m.put("passes", passes());
+        m.put("deep_passes", deepPasses());
+        m.put("scans", scans());
+        m.put("chunks_checked", chunksChecked());
+        m.put("bytes_verified", bytesVerified());
+        m.put("corrupt_found", corruptFound());
+        m.put("truncated_found", truncatedFound());
+        m.put("missing_found", missingFound());
+        m.put("quarantined", quarantined());
+        return m;
+    }
+
     /** Chunk files (and expected chunks) looked at, by passes and scans. */
     public long chunksChecked() {
         return chunksChecked.get();

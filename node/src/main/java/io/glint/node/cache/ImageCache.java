@@ -329,6 +329,19 @@ public final class ImageCache {
         }
     }
 
+    /** For the status page. */
+    public synchronized Map<String, Object> counters() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("images_cached", cached.size());
+        m.put("images_queued", queued.size());
+        m.put("bytes_cached", cached.values().stream().mapToLong(Entry::sizeBytes).sum());
+        m.put("prefetched", prefetched.get());
+        m.put("prefetch_failures", prefetchFailures.get());
+        m.put("chunks_pulled", chunksPulled.get());
+        m.put("bytes_pulled", bytesPulled.get());
+        return m;
+    }
+
     public long prefetched() {
         return prefetched.get();
     }

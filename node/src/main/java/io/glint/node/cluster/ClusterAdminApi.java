@@ -48,6 +48,8 @@ public final class ClusterAdminApi {
     /** The status page asks every node for its chunk count; a node that does not answer soon shows -1. */
     static final java.time.Duration STATUS_PEER_TIMEOUT = java.time.Duration.ofSeconds(2);
     private final PeerClient statusPeers;
+    /** Further counters on the status page, by section name (the auditor's, the reaper's). */
+    private final Map<String, java.util.function.Supplier<Map<String, Object>>> sections = new LinkedHashMap<>();
 
     public ClusterAdminApi(Registry registry, RegistryServer server, ClusterView view, PeerClient peers, Replicator replicator,
                            ReplicatedChunks chunks, ChunkStore store, Clock clock) {
@@ -60,6 +62,12 @@ public final class ClusterAdminApi {
         this.store = store;
         this.clock = clock;
         this.statusPeers = peers.withTimeout(STATUS_PEER_TIMEOUT);
+    }
+
+    /** Adds a section of counters to the status page; call before {@link #register}. */
+    public ClusterAdminApi section(String name, java.util.function.Supplier<Map<String, Object>> counters) {
+        sections.put(name, counters);
+        return this;
     }
 
     public void register(Router r) {
@@ -127,6 +135,7 @@ public final class ClusterAdminApi {
         rep.put("fetch_failures", replicator.fetchFailures());
         rep.put("under_replicated_writes", chunks.underReplicatedWrites());
         out.put("replicator", rep);
+        sections.forEach((name, counters) -> out.put(name, counters.get()));
         return Response.json(HttpResponseStatus.OK, out);
     }
 

@@ -3,6 +3,7 @@ package io.glint.node.consistency;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.glint.node.audit.ChunkOwners;
 import io.glint.node.cluster.ClusterView;
 import io.glint.node.cluster.LocalChunkIndex;
 import io.glint.node.cluster.PeerClient;
@@ -11,8 +12,6 @@ import io.glint.node.http.Json;
 import io.glint.registry.RegistryClient;
 import io.glint.registry.command.Command;
 import io.glint.registry.model.AuditMark;
-import io.glint.registry.model.ChunkInfo;
-import io.glint.registry.model.ChunkManifest;
 import io.glint.registry.model.ChunkRef;
 import io.glint.registry.model.Image;
 import io.glint.registry.model.NodeInfo;
@@ -66,7 +65,8 @@ public final class AuditCoordinator {
     static final long DIGEST_WAIT_MILLIS = 120_000;
     static final long POLL_MILLIS = 500;
     static final int IMAGES_LISTED_MAX = 1_000;
-    static final int IMAGE_SCAN_PAGE = 1_000;
+    /** Image records read to find the images of damaged chunks (the registry has no chunk-to-image index). */
+    static final int IMAGE_RECORDS_READ_MAX = 1_000_000;
 
     public record Request(boolean deep, boolean repair, long repairWaitMillis, String requestedBy) {}
 
@@ -334,26 +334,21 @@ public final class AuditCoordinator {
         }
     }
 
-    /** For each chunk, the images (with data) whose manifests list it; pages through every image record. */
+    /** For each chunk, the images whose manifests list it (with their records, for names), bounded. */
     private Map<String, List<Image>> imagesOf(Set<String> chunks) throws IOException {
         Map<String, List<Image>> out = new HashMap<>();
         if (chunks.isEmpty()) return out;
-        String after = null;
-        for (int page = 0; page < 100_000; page++) {
-            Payload.ImageScan scan = await(registry.read(new Query.ScanImages(after, null, IMAGE_SCAN_PAGE)), Payload.ImageScan.class);
-            for (Image image : scan.images()) {
-                if (image.status().isGone() && image.status() != io.glint.registry.model.ImageStatus.PENDING_DELETE) continue;
-                Result r = awaitResult(registry.read(new Query.GetManifest(image.id())));
-                if (!r.isOk()) continue;
-                for (ChunkInfo c : r.value(ChunkManifest.class).chunks()) {
-                    if (chunks.contains(c.id())) {
-                        List<Image> l = out.computeIfAbsent(c.id(), k -> new ArrayList<>());
-                        if (!l.contains(image)) l.add(image);
-                    }
+        ChunkOwners.Owners owners = ChunkOwners.find(registry, chunks, IMAGE_RECORDS_READ_MAX);
+        Map<String, Image> records = new HashMap<>();
+        for (String chunk : chunks) {
+            for (String imageId : owners.of(chunk)) {
+                Image image = records.get(imageId);
+                if (image == null && records.size() < IMAGES_LISTED_MAX) {
+                    Result r = awaitResult(registry.read(new Query.GetImageRecord(imageId)));
+                    if (r.isOk()) records.put(imageId, image = r.value(Image.class));
                 }
+                if (image != null) out.computeIfAbsent(chunk, k -> new ArrayList<>()).add(image);
             }
-            after = scan.nextAfter();
-            if (after == null) break;
         }
         return out;
     }
