@@ -224,14 +224,16 @@ public final class GlintNode implements AutoCloseable {
         long bytes = 0;
         java.util.List<String> corrupt = new ArrayList<>();
         java.util.List<String> truncated = new ArrayList<>();
+        java.util.List<String> missing = new ArrayList<>();
         for (ScanReport.Group g : r.groups()) {
             chunksScanned += g.chunks();
             bytes += g.bytes();
             corrupt.addAll(g.corrupt());
             truncated.addAll(g.truncated());
+            missing.addAll(g.missing());
         }
         if (!r.complete()) throw new IllegalStateException("the scan skipped groups " + r.skippedGroups());
-        return new AuditPeerApi.Outcome(chunksScanned, bytes, corrupt, truncated,
+        return new AuditPeerApi.Outcome(chunksScanned, bytes, corrupt, truncated, missing,
                 r.quarantined() ? corrupt.size() + truncated.size() : 0);
     }
 

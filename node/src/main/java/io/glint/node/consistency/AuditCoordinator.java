@@ -284,6 +284,11 @@ public final class AuditCoordinator {
         // With repair the scan quarantined its bad copies, so the listing no longer shows them: they
         // count as held-but-bad all the same (corrupt, and missing until the replicator restores them).
         for (String id : bad) held.computeIfAbsent(p.groupOf(id), k -> new HashSet<>()).add(id);
+        // What the scan found absent counts as missing even if the replicator has put it back since.
+        for (JsonNode id : scan.path("missing")) {
+            Set<String> ids = held.get(p.groupOf(id.asText()));
+            if (ids != null) ids.remove(id.asText());
+        }
         return new AuditAnalysis.NodeHoldings(n.id(), held, bad, null);
     }
 

@@ -28,7 +28,7 @@ import java.util.function.Function;
  *   <li>{@code POST /peer/v1/audits/{id}/scan} {"deep": b, "repair": b}: starts a scan of the local
  *       chunks (202); one at a time;</li>
  *   <li>{@code GET /peer/v1/audits/{id}/scan}: {"state": "running"|"done"|"failed", "chunks", "bytes",
- *       "seconds", "corrupt": [...], "truncated": [...], "quarantined"};</li>
+ *       "seconds", "corrupt": [...], "truncated": [...], "missing": [...], "quarantined"};</li>
  *   <li>{@code GET /peer/v1/audits/{id}/registry}: this registry member's digest at the audit's
  *       mark: {"state": "computing"|"done"|"failed", "log_index", "digest"}; 404 before the member
  *       has applied the mark;</li>
@@ -44,7 +44,13 @@ public final class AuditPeerApi {
         Outcome scan(boolean deep, boolean quarantineBad) throws Exception;
     }
 
-    public record Outcome(long chunks, long bytes, List<String> corrupt, List<String> truncated, long quarantined) {}
+    /**
+     * @param missing chunks placed here by the registry and placement that the scan found absent
+     *                (the replicator may restore them before the coordinator looks, so they are
+     *                reported as found)
+     */
+    public record Outcome(long chunks, long bytes, List<String> corrupt, List<String> truncated, List<String> missing,
+                          long quarantined) {}
 
     private final LocalScanner scanner;
     private final Function<String, Optional<AuditDigest>> digests;
@@ -107,6 +113,7 @@ public final class AuditPeerApi {
             out.put("bytes", o.bytes());
             out.set("corrupt", Json.MAPPER.valueToTree(o.corrupt()));
             out.set("truncated", Json.MAPPER.valueToTree(o.truncated()));
+            out.set("missing", Json.MAPPER.valueToTree(o.missing()));
             out.put("quarantined", o.quarantined());
         } catch (Exception e) {
             LOG.warn("audit {}: the local scan failed: {}", id, e.toString());

@@ -103,7 +103,19 @@ public final class DownloadService {
                     + " is past the end of image " + imageId + " (" + sizeBytes + " bytes)");
         }
         long lengthBytes = covered == null ? 0 : covered.lengthBytes();
-        Response.Streamer streamer = covered == null ? sink -> { } : sink -> send(manifest.chunks(), covered, sink);
+        if (covered == null) return new Download(manifest, null, 0, sink -> { });
+        // The first chunk is read (and verified) before the answer is committed: an image whose data
+        // can not be had gets a clear error instead of a 200 cut off after its headers.
+        List<ChunkInfo> chunks = manifest.chunks();
+        int firstIndex = firstCovered(chunks, covered);
+        CompletableFuture<ByteBuf> first = read(chunks.get(firstIndex));
+        try {
+            await(first);
+        } catch (IOException e) {
+            discard(first);
+            throw new DataPathException(503, "The data of image " + imageId + " can not be read: " + e.getMessage(), e);
+        }
+        Response.Streamer streamer = sink -> send(chunks, covered, first, sink);
         return new Download(manifest, range == null ? null : covered, lengthBytes, streamer);
     }
 
@@ -135,7 +147,17 @@ public final class DownloadService {
      * and handed to the sink, which sends it to the socket without another copy and releases it;
      * the next ones are read meanwhile, so a download holds at most READ_AHEAD_CHUNKS + 1 chunks it has not handed on.
      */
-    private void send(List<ChunkInfo> chunks, ByteRange range, BodySink sink) throws IOException {
+    private static int firstCovered(List<ChunkInfo> chunks, ByteRange range) {
+        long chunkStart = 0;
+        for (int i = 0; i < chunks.size(); i++) {
+            long chunkEnd = chunkStart + chunks.get(i).lengthBytes();
+            if (chunkEnd > range.first()) return i;
+            chunkStart = chunkEnd;
+        }
+        throw new IllegalArgumentException("the range starts past the last chunk");
+    }
+
+    private void send(List<ChunkInfo> chunks, ByteRange range, CompletableFuture<ByteBuf> first, BodySink sink) throws IOException {
         List<ChunkInfo> covered = new ArrayList<>();
         List<Long> starts = new ArrayList<>();
         long chunkStart = 0;
@@ -149,7 +171,8 @@ public final class DownloadService {
             chunkStart = chunkEnd;
         }
         ArrayDeque<CompletableFuture<ByteBuf>> ahead = new ArrayDeque<>(READ_AHEAD_CHUNKS);
-        int requested = 0;
+        ahead.add(first); // read when the download was opened
+        int requested = 1;
         try {
             for (int i = 0; i < covered.size(); i++) {
                 while (requested < covered.size() && requested < i + READ_AHEAD_CHUNKS) {

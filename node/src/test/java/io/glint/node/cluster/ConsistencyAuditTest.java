@@ -5,7 +5,6 @@ import io.glint.node.chunk.ChunkIds;
 import io.glint.registry.command.Codec;
 import io.glint.registry.model.ChunkInfo;
 import io.glint.registry.model.Image;
-import io.glint.registry.ratis.CheckpointSnapshots;
 import io.glint.registry.ratis.RegistryServer;
 import io.glint.registry.rocks.RocksRegistryStore;
 import io.glint.registry.store.Records;
@@ -110,6 +109,11 @@ class ConsistencyAuditTest {
         return out;
     }
 
+    static void awaitThreeCopies(ClusterProcesses c, List<String> chunks) {
+        await(Duration.ofSeconds(60), () -> c.copies(chunks, List.of(0, 1, 2)).values().stream().filter(n -> n == 3).count()
+                == chunks.stream().distinct().count(), "every chunk on all three nodes");
+    }
+
     @Test
     void aDeepAuditFindsAFlippedATruncatedAndADeletedCopyAndRepairRestoresEachFromAGoodOne() throws Exception {
         try (ClusterProcesses c = new ClusterProcesses(dir, 3, 3, NO_BACKGROUND_AUDIT)) {
@@ -121,6 +125,7 @@ class ConsistencyAuditTest {
             assertEquals(204, c.upload(0, imageA, a).statusCode());
             assertEquals(204, c.upload(1, imageB, b).statusCode());
             List<String> chunks = chunkIds(a);
+            awaitThreeCopies(c, chunks);
 
             JsonNode clean = audit(c, 0, true, false);
             assertTrue(clean.path("healthy").asBoolean(), clean.toPrettyString());
@@ -132,7 +137,9 @@ class ConsistencyAuditTest {
                 f.setLength(f.length() - 1000);
             }
             Files.delete(chunkFile(dir, 2, chunks.get(3)));
-            for (int i = 0; i < 3; i++) assertArrayEquals(a, c.download(i, imageA), "node " + i + " serves the right bytes");
+            // (No download here: a download that meets a bad copy quarantines it and the replicator
+            // restores it at once, which ClusterFailoverTest.aCorruptLocalChunkIsServedFromAnotherReplica
+            // covers; this test leaves the damage to the audit.)
 
             JsonNode found = audit(c, 0, true, false);
             assertFalse(found.path("healthy").asBoolean());
@@ -146,7 +153,6 @@ class ConsistencyAuditTest {
             assertEquals(0, found.path("unrecoverable_images").size());
             assertEquals(3, found.path("repairs").path("needed").asLong());
             assertEquals(0, found.path("repairs").path("done").asLong(), "no repair asked");
-            for (int i = 0; i < 3; i++) assertArrayEquals(a, c.download(i, imageA));
 
             JsonNode repaired = audit(c, 1, true, true);
             assertEquals(3, repaired.path("repairs").path("scheduled").asLong(), repaired.toPrettyString());
@@ -171,6 +177,7 @@ class ConsistencyAuditTest {
             String image = c.createImage(0, "doomed");
             assertEquals(204, c.upload(0, image, a).statusCode());
             String first = chunkIds(a).get(0);
+            awaitThreeCopies(c, chunkIds(a));
             for (int i = 0; i < 3; i++) flipAByte(chunkFile(dir, i, first));
 
             JsonNode report = audit(c, 0, true, true);
@@ -209,7 +216,7 @@ class ConsistencyAuditTest {
             int victim = 2;
             c.kill9(victim);
             Path db = dir.resolve(ClusterProcesses.id(victim)).resolve("registry")
-                    .resolve(RegistryServer.groupId("cluster-test").getUuid().toString()).resolve("sm").resolve(CheckpointSnapshots.DB_DIR);
+                    .resolve(RegistryServer.groupId("cluster-test").getUuid().toString()).resolve("sm").resolve("db"); // CheckpointSnapshots.DB_DIR
             String target = images.get(0);
             try (RocksRegistryStore store = RocksRegistryStore.open(db)) {
                 Image image = Records.image(store, target);
