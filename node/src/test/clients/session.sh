@@ -85,6 +85,21 @@ check "glance image-show (deactivated)" g image-show "$ID"
 [ "$(field status "$WORK/out")" = deactivated ] && ok "status is deactivated" || bad "status is not deactivated"
 check "glance image-reactivate" g image-reactivate "$ID"
 
+# --- glance cache-* (the cache API, v2.14+) ---------------------------------------------------
+check "glance cache-queue" g cache-queue "$ID"
+cached=no
+for _ in $(seq 1 100); do # the prefetch runs in the background: poll (bounded) until it is listed
+  g cache-list >"$WORK/cache.out" 2>&1 && grep -q "$ID.*cached" "$WORK/cache.out" && { cached=yes; break; }
+  sleep 0.2
+done
+[ "$cached" = yes ] && ok "glance cache-list shows the image cached" || { bad "image not cached"; sed 's/^/       /' "$WORK/cache.out"; }
+check "glance cache-delete" g cache-delete "$ID"
+check "glance cache-list (after delete)" g cache-list
+grep -q "$ID" "$WORK/out" && bad "evicted image still listed" || ok "evicted image not listed"
+check "glance cache-clear" g cache-clear
+g cache-queue 00000000-0000-0000-0000-000000000000 >"$WORK/out" 2>&1 # glanceclient exits 0 here, printing the error
+expect "queuing an unknown image is a 404" "404 Not Found" "$WORK/out"
+
 check "glance image-delete" g image-delete "$ID" "$ID2"
 if g image-show "$ID" >"$WORK/out" 2>&1; then bad "deleted image is still shown"; else expect "deleted image is 404" "404" "$WORK/out"; fi
 
