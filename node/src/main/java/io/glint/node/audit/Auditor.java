@@ -306,7 +306,7 @@ public final class Auditor implements AutoCloseable {
             files++;
             bytes += size;
             String problem = null;
-            if (ref != null && size != ref.lengthBytes()) {
+            if (ref != null && ref.knowsLength() && size != ref.lengthBytes()) {
                 truncatedN++;
                 truncatedFound.incrementAndGet();
                 listBounded(truncated, id, tally, 1);

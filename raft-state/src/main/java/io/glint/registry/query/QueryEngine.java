@@ -109,7 +109,9 @@ public final class QueryEngine {
             while (c.next()) {
                 String id = new String(c.key(), 4, c.key().length - 4, StandardCharsets.UTF_8);
                 ByteBuffer v = ByteBuffer.wrap(c.value());
-                out.add(new ChunkRef(pg, id, v.getLong(), v.getInt(), v.getInt()));
+                long count = v.getLong();
+                // A reference written before lengths were kept (8 bytes) says length 0: unknown.
+                out.add(v.remaining() >= 8 ? new ChunkRef(pg, id, count, v.getInt(), v.getInt()) : new ChunkRef(pg, id, count, 0, 0));
             }
         }
         return new ChunkRef.Refs(pg, out);

@@ -85,4 +85,19 @@ class ReaperScansTest {
             assertEquals(c, ref.info());
         }
     }
+
+    @Test
+    void aReferenceFromBeforeLengthsWereKeptReadsAsUnknownLength() {
+        String id = "e".repeat(64);
+        int pg = io.glint.registry.model.ChunkInfo.placementGroup(id, io.glint.registry.store.Records.settings(h.store).placementGroups());
+        io.glint.registry.store.Txn t = new io.glint.registry.store.Txn(h.store);
+        t.put(io.glint.registry.store.Table.CHUNKREFS, io.glint.registry.store.Records.chunkRefKey(pg, id),
+                java.nio.ByteBuffer.allocate(8).putLong(2).array()); // the old 8-byte value: a count only
+        h.store.commit(t.mutations(), 1, h.index() + 1);
+        io.glint.registry.model.ChunkRef ref = QueryEngine.run(h.store, h.index() + 1, new Query.ChunkRefs(pg))
+                .value(io.glint.registry.model.ChunkRef.Refs.class).refs().get(0);
+        assertEquals(2, ref.refCount());
+        assertEquals(false, ref.knowsLength());
+        assertNull(ref.info());
+    }
 }
