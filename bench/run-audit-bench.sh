@@ -8,8 +8,8 @@
 #   2. a deep consistency audit at full speed: GB/s of chunk data re-hashed per node;
 #   3. the node restarted with the auditor on at its default rate, deep-passing without pause
 #      (audit.deepIntervalSeconds: 1), and the same downloads: the ratio to (1), target >= 0.90.
-# Steps 1 and 3 run twice, alternating (off, on, off, on), and the ratio compares the sums, so
-# that a burst of other load on the machine does not land on one side only.
+# Steps 1 and 3 run twice, in the order off, on, on, off, and the ratio compares the sums, so that
+# neither the order nor a burst of other load on the machine favours one side.
 # A trap stops the node and deletes the chunk data, keeping the logs.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -75,17 +75,17 @@ start "$OFF"
 bench load
 bench audit
 sum_off=0; sum_on=0
-for pass in 1 2; do
-  stop; start "$OFF"
+measure() { # $1: off|on, $2: pass
+  stop
+  if [ "$1" = off ]; then start "$OFF"; else start "$ON"; sleep 2; fi # a deep pass starts with the node
   bench download --rounds 1 --label "(warm-up)" >/dev/null
-  off=$(bench download --rounds "$ROUNDS" --label "auditor off (pass $pass)" | tee /dev/stderr | sed -n 's/^MBPS=//p')
-  stop; start "$ON"
-  sleep 2 # the first deep pass starts with the node
-  bench download --rounds 1 --label "(warm-up)" >/dev/null
-  on=$(bench download --rounds "$ROUNDS" --label "auditor on (pass $pass)" | tee /dev/stderr | sed -n 's/^MBPS=//p')
-  sum_off=$(awk -v a="$sum_off" -v b="$off" 'BEGIN { print a + b }')
-  sum_on=$(awk -v a="$sum_on" -v b="$on" 'BEGIN { print a + b }')
-done
+  local mbps
+  mbps=$(bench download --rounds "$ROUNDS" --label "auditor $1 (pass $2)" | tee /dev/stderr | sed -n 's/^MBPS=//p')
+  if [ "$1" = off ]; then sum_off=$(awk -v a="$sum_off" -v b="$mbps" 'BEGIN { print a + b }')
+  else sum_on=$(awk -v a="$sum_on" -v b="$mbps" 'BEGIN { print a + b }'); fi
+}
+# off, on, on, off: each side runs once first and once second after a restart.
+measure off 1; measure on 1; measure on 2; measure off 2
 awk -v on="$sum_on" -v off="$sum_off" 'BEGIN {
   r = on / off
   printf "foreground download with the auditor running at its default rate: %.3f x without it (loses %.1f%%; target <= 10%%): %s\n",
