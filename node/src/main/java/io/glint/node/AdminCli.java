@@ -27,7 +27,7 @@ public final class AdminCli {
         System.exit(run(args));
     }
 
-    static int run(String[] args) {
+    public static int run(String[] args) {
         String url = System.getenv().getOrDefault("GLINT_URL", "http://127.0.0.1:9292");
         boolean json = false;
         boolean deep = false;

@@ -109,6 +109,14 @@ class ConsistencyAuditTest {
         return out;
     }
 
+    /** Runs the operator's CLI in this JVM against node {@code node}; returns its exit code. */
+    static int cli(ClusterProcesses c, int node, String... args) {
+        String[] all = java.util.Arrays.copyOf(args, args.length + 2);
+        all[args.length] = "--url";
+        all[args.length + 1] = c.url(node);
+        return io.glint.node.AdminCli.run(all);
+    }
+
     static void awaitThreeCopies(ClusterProcesses c, List<String> chunks) {
         await(Duration.ofSeconds(60), () -> c.copies(chunks, List.of(0, 1, 2)).values().stream().filter(n -> n == 3).count()
                 == chunks.stream().distinct().count(), "every chunk on all three nodes");
@@ -209,6 +217,7 @@ class ConsistencyAuditTest {
                             .DELETE().build());
                 }
             }
+            assertEquals(0, cli(c, 0, "audit", "run"), "glint audit run exits 0 on a healthy cluster");
             JsonNode agree = audit(c, 0, false, false);
             assertTrue(agree.path("registry").path("agree").asBoolean(), agree.path("registry").toPrettyString());
             assertEquals(1, agree.path("registry").path("distinct_digests").asInt());
@@ -236,6 +245,8 @@ class ConsistencyAuditTest {
                 else assertEquals(good, m.path("digest").asText(), "the untouched members agree");
             }
             assertNotEquals(good, bad, reg.toPrettyString());
+            assertEquals(3, cli(c, 1, "audit", "run", "--json"), "glint audit run exits 3 when it finds a problem");
+            assertEquals(3, cli(c, 1, "audit", "show", caught.path("id").asText()));
         }
     }
 }
