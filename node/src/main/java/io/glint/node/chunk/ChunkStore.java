@@ -383,20 +383,7 @@ public class ChunkStore implements ChunkSink {
             long size = channel.size();
             if (size != info.lengthBytes()) return "has " + size + " bytes, expected " + info.lengthBytes();
             CRC32C crc = new CRC32C();
-            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(VERIFY_BUFFER_BYTES, size));
-            long read = 0;
-            int stalled = 0;
-            while (read < size) {
-                buf.clear();
-                int n = channel.read(buf);
-                if (n < 0) break;
-                if (n == 0 && ++stalled > STALLED_IO_ATTEMPTS_MAX) {
-                    throw new IOException("the device returned no bytes in " + STALLED_IO_ATTEMPTS_MAX + " reads");
-                }
-                if (n > 0) stalled = 0;
-                read += n;
-                crc.update(buf.flip());
-            }
+            long read = readThrough(channel, size, crc::update);
             if (read != size) return "ended after " + read + " of " + size + " bytes";
             int value = (int) crc.getValue();
             return value == info.crc32c() ? null
@@ -404,6 +391,30 @@ public class ChunkStore implements ChunkSink {
         } catch (NoSuchFileException e) {
             return "";
         }
+    }
+
+    /**
+     * Feeds a file's bytes, up to {@code max} or its end, to {@code sink} in pieces of at most
+     * {@link #VERIFY_BUFFER_BYTES} (through the page cache); returns how many were read. A device
+     * that keeps returning nothing is an error, not a loop.
+     */
+    private static long readThrough(FileChannel channel, long max, java.util.function.Consumer<ByteBuffer> sink) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.max(1, Math.min(VERIFY_BUFFER_BYTES, max)));
+        long read = 0;
+        int stalled = 0;
+        while (read < max) {
+            buf.clear();
+            if (max - read < buf.capacity()) buf.limit((int) (max - read));
+            int n = channel.read(buf);
+            if (n < 0) break;
+            if (n == 0 && ++stalled > STALLED_IO_ATTEMPTS_MAX) {
+                throw new IOException("the device returned no bytes in " + STALLED_IO_ATTEMPTS_MAX + " reads");
+            }
+            if (n > 0) stalled = 0;
+            read += n;
+            sink.accept(buf.flip());
+        }
+        return read;
     }
 
     private static IOException classify(IOException e, String id) {
@@ -601,20 +612,8 @@ public class ChunkStore implements ChunkSink {
     public boolean verifySha256(String id) throws IOException {
         Path path = pathOf(id);
         MessageDigest sha = ChunkIds.sha256();
-        ByteBuffer buf = ByteBuffer.allocate(VERIFY_BUFFER_BYTES);
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            int stalled = 0;
-            while (true) {
-                buf.clear();
-                int n = channel.read(buf);
-                if (n < 0) break;
-                if (n == 0 && ++stalled > STALLED_IO_ATTEMPTS_MAX) {
-                    throw new IOException("the device returned no bytes in " + STALLED_IO_ATTEMPTS_MAX + " reads");
-                }
-                if (n > 0) stalled = 0;
-                buf.flip();
-                sha.update(buf);
-            }
+            readThrough(channel, Long.MAX_VALUE, sha::update);
         } catch (NoSuchFileException e) {
             throw new ChunkMissingException(id);
         }

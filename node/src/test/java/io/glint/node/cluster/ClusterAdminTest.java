@@ -145,7 +145,7 @@ class ClusterAdminTest {
             assertEquals("UP", node(c.status(0), "node-3").path("state").asText(), "a refused drain changed nothing");
 
             // --- an image on every node ---
-            byte[] image = ClusterFailoverTest.data(3 * 1024 * 1024, 4242);
+            byte[] image = ClusterProcesses.randomBytes(3 * 1024 * 1024, 4242);
             String imageId = c.createImage(0, "admin-test");
             assertEquals(204, c.upload(0, imageId, image).statusCode());
             mark(timings, t0, "uploaded");

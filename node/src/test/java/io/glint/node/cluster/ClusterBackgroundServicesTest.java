@@ -23,7 +23,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static io.glint.node.cluster.ClusterFailoverTest.data;
 import static io.glint.node.cluster.ClusterProcesses.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -93,20 +92,6 @@ class ClusterBackgroundServicesTest {
         }
     }
 
-    static int leaderIndex(ClusterProcesses c) {
-        int[] found = {-1};
-        await(Duration.ofSeconds(30), () -> {
-            try {
-                String leader = c.status(0).path("leader").asText();
-                for (int i = 0; i < c.count; i++) if (ClusterProcesses.id(i).equals(leader)) found[0] = i;
-                return found[0] >= 0;
-            } catch (IOException e) {
-                return false;
-            }
-        }, "a leader");
-        return found[0];
-    }
-
     /**
      * Delayed delete: image A and image B share their first chunk (identical bytes, stored once).
      * DELETE A leaves it pending_delete with its data on disk; after delete.delaySeconds the leader
@@ -128,9 +113,9 @@ class ClusterBackgroundServicesTest {
                 """;
         try (ClusterProcesses c = new ClusterProcesses(dir, 3, 3, yaml)) {
             c.startAll();
-            byte[] shared = data(MIB, 1);
-            byte[] a = concat(shared, data(MIB + 300_000, 2));
-            byte[] b = concat(shared, data(500_000, 3));
+            byte[] shared = ClusterProcesses.randomBytes(MIB, 1);
+            byte[] a = concat(shared, ClusterProcesses.randomBytes(MIB + 300_000, 2));
+            byte[] b = concat(shared, ClusterProcesses.randomBytes(500_000, 3));
             List<String> chunksA = chunkIds(a);
             List<String> chunksB = chunkIds(b);
             assertEquals(chunksA.get(0), chunksB.get(0), "the images share their first chunk");
@@ -192,11 +177,11 @@ class ClusterBackgroundServicesTest {
                 """;
         try (ClusterProcesses c = new ClusterProcesses(dir, 3, 3, yaml)) {
             c.startAll();
-            int leader = leaderIndex(c);
+            int leader = c.leaderIndex();
             int coordinator = (leader + 1) % 3;
             int other = (leader + 2) % 3;
             List<Integer> survivors = List.of(leader, other);
-            byte[] d = data(24 * MIB, 7);
+            byte[] d = ClusterProcesses.randomBytes(24 * MIB, 7);
             Set<String> dataChunks = new LinkedHashSet<>(chunkIds(d));
             String id = c.createImage(coordinator, "killed-mid-upload");
             ClusterFailoverTest.SlowStream body = new ClusterFailoverTest.SlowStream(d, 32 * 1024, 5);
@@ -225,7 +210,7 @@ class ClusterBackgroundServicesTest {
             await(Duration.ofSeconds(90), () -> c.copies(dataChunks, survivors).values().stream().allMatch(n -> n == 0),
                     "the dead upload's chunks reaped on the surviving nodes");
 
-            byte[] again = data(3 * MIB + 17, 8);
+            byte[] again = ClusterProcesses.randomBytes(3 * MIB + 17, 8);
             HttpResponse<String> retry = c.upload(other, id, again);
             assertEquals(204, retry.statusCode(), retry.body());
             for (int i : survivors) assertArrayEquals(again, c.download(i, id));
@@ -256,7 +241,7 @@ class ClusterBackgroundServicesTest {
                 """;
         try (ClusterProcesses c = new ClusterProcesses(dir, 3, 3, yaml)) {
             c.startAll();
-            byte[] d = data(5 * MIB + 4321, 9);
+            byte[] d = ClusterProcesses.randomBytes(5 * MIB + 4321, 9);
             List<String> ids = chunkIds(d);
             String id = c.createImage(0, "audited");
             assertEquals(204, c.upload(0, id, d).statusCode());

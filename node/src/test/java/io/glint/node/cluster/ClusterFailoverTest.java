@@ -29,12 +29,6 @@ class ClusterFailoverTest {
     @TempDir
     Path dir;
 
-    static byte[] data(int bytes, long seed) {
-        byte[] b = new byte[bytes];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
     /**
      * Upload through node 1, kill -9 node 1: the image downloads byte-identical from nodes 2 and 3,
      * and a second image uploads through node 2 while node 1 is dead (2 of 3 acks). Restart node 1:
@@ -44,7 +38,7 @@ class ClusterFailoverTest {
     void aKilledNodeLosesNothingAndCatchesUpAfterRestart() throws Exception {
         try (ClusterProcesses c = new ClusterProcesses(dir, 3, 3, "")) {
             c.startAll();
-            byte[] a = data(5 * 1024 * 1024 + 123, 1);
+            byte[] a = ClusterProcesses.randomBytes(5 * 1024 * 1024 + 123, 1);
             String imageA = c.createImage(0, "a");
             assertEquals(204, c.upload(0, imageA, a).statusCode());
 
@@ -52,7 +46,7 @@ class ClusterFailoverTest {
             assertArrayEquals(a, c.download(1, imageA), "node 2 serves image a");
             assertArrayEquals(a, c.download(2, imageA), "node 3 serves image a");
 
-            byte[] b = data(3 * 1024 * 1024 + 7, 2);
+            byte[] b = ClusterProcesses.randomBytes(3 * 1024 * 1024 + 7, 2);
             String imageB = c.createImage(1, "b");
             HttpResponse<String> up = c.upload(1, imageB, b);
             assertEquals(204, up.statusCode(), () -> "upload with one node of three dead: " + up.body());
@@ -86,7 +80,7 @@ class ClusterFailoverTest {
             c.startAll();
             Map<String, byte[]> images = new HashMap<>();
             for (int k = 0; k < 4; k++) {
-                byte[] d = data(4 * 1024 * 1024 + 1 + k, 10 + k);
+                byte[] d = ClusterProcesses.randomBytes(4 * 1024 * 1024 + 1 + k, 10 + k);
                 String id = c.createImage(k % 4, "img-" + k);
                 assertEquals(204, c.upload(k % 4, id, d).statusCode());
                 images.put(id, d);
@@ -137,7 +131,7 @@ class ClusterFailoverTest {
             c.startAll();
             Map<String, byte[]> images = new HashMap<>();
             for (int k = 0; k < 6; k++) {
-                byte[] d = data(3 * 1024 * 1024 + 1 + k, 30 + k);
+                byte[] d = ClusterProcesses.randomBytes(3 * 1024 * 1024 + 1 + k, 30 + k);
                 String id = c.createImage(k % 3, "img-" + k);
                 assertEquals(204, c.upload(k % 3, id, d).statusCode());
                 images.put(id, d);
@@ -200,10 +194,10 @@ class ClusterFailoverTest {
         try (ClusterProcesses c = new ClusterProcesses(dir, 3, 3, "")) {
             c.startAll();
             for (boolean leaderCoordinates : new boolean[]{false, true}) {
-                int leader = leaderIndex(c);
+                int leader = c.leaderIndex();
                 int coordinator = leaderCoordinates ? leader : (leader + 1) % 3;
                 int observer = leaderCoordinates ? (leader + 1) % 3 : (leader + 2) % 3;
-                byte[] d = data(24 * 1024 * 1024 + 5, leaderCoordinates ? 77 : 78);
+                byte[] d = ClusterProcesses.randomBytes(24 * 1024 * 1024 + 5, leaderCoordinates ? 77 : 78);
                 String id = c.createImage(coordinator, "mid-upload-" + leaderCoordinates);
                 SlowStream body = new SlowStream(d, 32 * 1024, 5);
                 java.util.concurrent.CompletableFuture<Integer> upload = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -253,10 +247,10 @@ class ClusterFailoverTest {
         // Down after 10 min: the dead node must stay in placement, else "all" means the two that are left.
         try (ClusterProcesses c = new ClusterProcesses(dir, 3, 0, 3, "", "all", 600)) {
             c.startAll();
-            int dead = (leaderIndex(c) + 1) % 3;
+            int dead = (c.leaderIndex() + 1) % 3;
             int coordinator = (dead + 1) % 3;
             c.kill9(dead);
-            byte[] d = data(2 * 1024 * 1024 + 3, 55);
+            byte[] d = ClusterProcesses.randomBytes(2 * 1024 * 1024 + 3, 55);
             String id = c.createImage(coordinator, "acks");
             HttpResponse<String> r = c.upload(coordinator, id, d);
             assertTrue(r.statusCode() >= 500 && r.statusCode() < 600, () -> "upload answered " + r.statusCode() + " " + r.body()
@@ -289,7 +283,7 @@ class ClusterFailoverTest {
     void aCorruptLocalChunkIsServedFromAnotherReplica() throws Exception {
         try (ClusterProcesses c = new ClusterProcesses(dir, 3, 3, "")) {
             c.startAll();
-            byte[] d = data(3 * 1024 * 1024 + 11, 66);
+            byte[] d = ClusterProcesses.randomBytes(3 * 1024 * 1024 + 11, 66);
             String id = c.createImage(0, "corrupt");
             assertEquals(204, c.upload(0, id, d).statusCode());
             String victim = c.chunksOn(0).iterator().next();
@@ -320,20 +314,6 @@ class ClusterFailoverTest {
         byte[] b = corrupted.clone();
         b[b.length / 2] ^= 0x40;
         return b;
-    }
-
-    private static int leaderIndex(ClusterProcesses c) {
-        int[] found = {-1};
-        await(Duration.ofSeconds(30), () -> {
-            try {
-                String leader = c.status(0).path("leader").asText();
-                for (int i = 0; i < c.count; i++) if (ClusterProcesses.id(i).equals(leader)) found[0] = i;
-                return found[0] >= 0;
-            } catch (IOException e) {
-                return false;
-            }
-        }, "a leader");
-        return found[0];
     }
 
     /** A body that trickles: {@code piece} bytes, then a pause of {@code pauseMillis}, so an upload takes seconds. */

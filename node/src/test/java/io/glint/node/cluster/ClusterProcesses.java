@@ -252,6 +252,28 @@ final class ClusterProcesses implements AutoCloseable {
         }
     }
 
+    /** The index of the Raft leader, as node 0's status page tells it (waits up to 30 s for one). */
+    int leaderIndex() {
+        int[] found = {-1};
+        await(Duration.ofSeconds(30), () -> {
+            try {
+                String leader = status(0).path("leader").asText();
+                for (int i = 0; i < count; i++) if (id(i).equals(leader)) found[0] = i;
+                return found[0] >= 0;
+            } catch (IOException e) {
+                return false;
+            }
+        }, "a leader");
+        return found[0];
+    }
+
+    /** Deterministic random image bytes. */
+    static byte[] randomBytes(int bytes, long seed) {
+        byte[] b = new byte[bytes];
+        new java.util.Random(seed).nextBytes(b);
+        return b;
+    }
+
     static void await(Duration bound, BooleanSupplier condition, String what) {
         long deadline = System.nanoTime() + bound.toNanos();
         while (System.nanoTime() < deadline) {

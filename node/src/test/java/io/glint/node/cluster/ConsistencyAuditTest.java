@@ -46,12 +46,6 @@ class ConsistencyAuditTest {
     @TempDir
     Path dir;
 
-    static byte[] data(int bytes, long seed) {
-        byte[] b = new byte[bytes];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
     /** The chunk ids of {@code data} cut at 1 MiB, in order. */
     static List<String> chunkIds(byte[] data) {
         List<String> out = new ArrayList<>();
@@ -126,8 +120,8 @@ class ConsistencyAuditTest {
     void aDeepAuditFindsAFlippedATruncatedAndADeletedCopyAndRepairRestoresEachFromAGoodOne() throws Exception {
         try (ClusterProcesses c = new ClusterProcesses(dir, 3, 3, NO_BACKGROUND_AUDIT)) {
             c.startAll();
-            byte[] a = data(5 * 1024 * 1024 + 99, 1);
-            byte[] b = data(2 * 1024 * 1024, 2);
+            byte[] a = ClusterProcesses.randomBytes(5 * 1024 * 1024 + 99, 1);
+            byte[] b = ClusterProcesses.randomBytes(2 * 1024 * 1024, 2);
             String imageA = c.createImage(0, "victim");
             String imageB = c.createImage(1, "bystander");
             assertEquals(204, c.upload(0, imageA, a).statusCode());
@@ -181,7 +175,7 @@ class ConsistencyAuditTest {
     void aChunkBadOnEveryReplicaIsReportedUnrecoverableAndNeverServed() throws Exception {
         try (ClusterProcesses c = new ClusterProcesses(dir, 3, 3, NO_BACKGROUND_AUDIT)) {
             c.startAll();
-            byte[] a = data(3 * 1024 * 1024 + 5, 3);
+            byte[] a = ClusterProcesses.randomBytes(3 * 1024 * 1024 + 5, 3);
             String image = c.createImage(0, "doomed");
             assertEquals(204, c.upload(0, image, a).statusCode());
             String first = chunkIds(a).get(0);
@@ -211,7 +205,7 @@ class ConsistencyAuditTest {
                 int node = rnd.nextInt(3);
                 String id = c.createImage(node, "img-" + i);
                 images.add(id);
-                if (rnd.nextInt(3) == 0) assertEquals(204, c.upload(node, id, data(1000 + rnd.nextInt(300_000), i)).statusCode());
+                if (rnd.nextInt(3) == 0) assertEquals(204, c.upload(node, id, ClusterProcesses.randomBytes(1000 + rnd.nextInt(300_000), i)).statusCode());
                 if (rnd.nextInt(4) == 0) {
                     c.send(HttpRequest.newBuilder(URI.create(c.url(node) + "/v2/images/" + id)).timeout(Duration.ofSeconds(30))
                             .DELETE().build());
