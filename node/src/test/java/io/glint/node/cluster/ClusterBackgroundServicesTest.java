@@ -36,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and chunks that are reaped; damaged chunk files on one node are found and restored while
  * downloads stay correct.
  */
+@org.junit.jupiter.api.Tag("long-cluster")
 class ClusterBackgroundServicesTest {
     static final int MIB = 1024 * 1024;
 

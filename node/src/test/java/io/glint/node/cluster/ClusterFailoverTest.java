@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Issue 4's failure scenarios with real node processes on 127.0.0.1 (1 MiB chunks, R=3,
  * writeAcks=2, heartbeat 1 s, down after 8 s).
  */
+@org.junit.jupiter.api.Tag("long-cluster")
 class ClusterFailoverTest {
     @TempDir
     Path dir;

@@ -23,6 +23,7 @@ import java.util.Random;
  * byte-identical from every node, and every deleted one must be gone everywhere. On failure the
  * message carries the seed and the whole history; {@code -Dglint.seed=N} replays a seed.
  */
+@org.junit.jupiter.api.Tag("long-cluster")
 class ClusterRandomizedTest {
     static final int STEPS = 40;
     static final Duration RUN_BOUND = Duration.ofMinutes(4);

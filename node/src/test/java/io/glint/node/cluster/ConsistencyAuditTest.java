@@ -38,6 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with the images it hurts, repaired from good copies only, and a registry member altered outside
  * the log is caught.
  */
+@org.junit.jupiter.api.Tag("long-cluster")
 class ConsistencyAuditTest {
     static final String NO_BACKGROUND_AUDIT = """
             audit:

@@ -43,6 +43,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * <p>Runs only as root with {@code ip}, {@code curl} and the script at hand; otherwise it is
  * skipped with the reason printed. Every wait is a bounded poll.
  */
+@org.junit.jupiter.api.Tag("long-cluster")
 class PartitionTest {
     static final String PREFIX = "gpt";
     static final String SUBNET = "10.213.91";

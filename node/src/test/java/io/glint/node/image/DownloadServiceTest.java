@@ -85,7 +85,11 @@ class DownloadServiceTest {
         assertTrue(f.store.delete(m.chunks().get(0).id()));
         assertTrue(f.store.delete(m.chunks().get(3).id()));
         assertArrayEquals(expected(C, 3L * C - 1), f.download(id, new ByteRange(C, 3L * C - 1)));
-        assertThrows(ChunkMissingException.class, () -> f.download(id, new ByteRange(C - 1, C)));
+        // A range whose first chunk can not be read is refused before anything is committed...
+        DataPathException refused = assertThrows(DataPathException.class, () -> f.download(id, new ByteRange(C - 1, C)));
+        assertEquals(503, refused.status());
+        assertTrue(refused.getCause() instanceof ChunkMissingException, String.valueOf(refused.getCause()));
+        // ...one whose later chunk is missing stops the stream when it gets there.
         assertThrows(ChunkMissingException.class, () -> f.download(id, new ByteRange(3L * C - 1, 3L * C)));
     }
 
