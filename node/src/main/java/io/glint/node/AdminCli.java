@@ -3,23 +3,146 @@ package io.glint.node;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.concurrent.Callable;
 
 /**
- * The operator's commands against a running node's admin API:
- * {@code glint cluster status [--json]}, {@code glint node drain|undrain|remove ID},
- * {@code glint audit run [--deep] [--repair] [--json]}, {@code glint audit show ID [--json]}, {@code glint audit list};
- * each takes {@code --url URL} (default: {@code $GLINT_URL}, else http://127.0.0.1:9292).
- * Exit codes: 0 done, 1 the server refused or failed, 2 usage or connection error.
+ * The operator's commands against a running node's admin API (parsed by picocli):
+ * {@code glint cluster status}, {@code glint node drain|undrain|remove ID},
+ * {@code glint audit run [--deep] [--repair] [--wait S]}, {@code glint audit show ID},
+ * {@code glint audit list}; each takes {@code --url URL} (default: {@code $GLINT_URL}, else
+ * http://127.0.0.1:9292) and, where it prints a report, {@code --json}.
+ * Exit codes: 0 done, 1 the server refused or failed, 2 usage or connection error, 3 an audit
+ * finished and found problems.
  */
+@Command(name = "glint", mixinStandardHelpOptions = true, version = "glint 0.1.0", description = "Operate a Glint cluster through any node's admin API.",
+        subcommands = {AdminCli.ClusterCommands.class, AdminCli.NodeCommands.class, AdminCli.AuditCommands.class,
+                CommandLine.HelpCommand.class})
 public final class AdminCli {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Where to send the request (every command has it). */
+    static final class Target {
+        @Option(names = "--url", paramLabel = "URL", defaultValue = "${env:GLINT_URL:-http://127.0.0.1:9292}",
+                description = "a node's HTTP address (default: $GLINT_URL, else ${DEFAULT-VALUE})")
+        String url;
+
+        String base() {
+            return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        }
+    }
+
+    /** --json: print the API's answer as it is. */
+    static final class Output {
+        @Option(names = "--json", description = "print the raw JSON answer")
+        boolean json;
+    }
+
+    @Command(name = "cluster", mixinStandardHelpOptions = true, description = "The cluster as a whole.", subcommands = ClusterCommands.Status.class)
+    static final class ClusterCommands {
+        @Command(name = "status", mixinStandardHelpOptions = true, description = "Nodes, Raft roles, leader, states, placement health, service counters.")
+        static final class Status implements Callable<Integer> {
+            @Mixin Target target;
+            @Mixin Output output;
+
+            @Override
+            public Integer call() throws Exception {
+                return status(target.base(), output.json);
+            }
+        }
+    }
+
+    @Command(name = "node", mixinStandardHelpOptions = true, description = "One node's part in the cluster.",
+            subcommands = {NodeCommands.Drain.class, NodeCommands.Undrain.class, NodeCommands.Remove.class})
+    static final class NodeCommands {
+        @Command(name = "drain", mixinStandardHelpOptions = true, description = "The node takes no new data; its groups move to the others.")
+        static final class Drain implements Callable<Integer> {
+            @Mixin Target target;
+            @Parameters(paramLabel = "ID", description = "the node's id") String id;
+
+            @Override
+            public Integer call() throws Exception {
+                return AdminCli.call(target.base(), "POST", "/glint/v1/nodes/" + id + "/drain", "node " + id + " is draining");
+            }
+        }
+
+        @Command(name = "undrain", mixinStandardHelpOptions = true, description = "A draining node takes data again.")
+        static final class Undrain implements Callable<Integer> {
+            @Mixin Target target;
+            @Parameters(paramLabel = "ID", description = "the node's id") String id;
+
+            @Override
+            public Integer call() throws Exception {
+                return AdminCli.call(target.base(), "POST", "/glint/v1/nodes/" + id + "/undrain", "node " + id + " takes data again");
+            }
+        }
+
+        @Command(name = "remove", mixinStandardHelpOptions = true, description = "The node leaves the node table and the Raft group.")
+        static final class Remove implements Callable<Integer> {
+            @Mixin Target target;
+            @Parameters(paramLabel = "ID", description = "the node's id") String id;
+
+            @Override
+            public Integer call() throws Exception {
+                return AdminCli.call(target.base(), "DELETE", "/glint/v1/nodes/" + id, "node " + id + " was removed");
+            }
+        }
+    }
+
+    @Command(name = "audit", mixinStandardHelpOptions = true, description = "The cluster-wide consistency audit (DESIGN §6).",
+            subcommands = {AuditCommands.Run.class, AuditCommands.Show.class, AuditCommands.ListAudits.class})
+    static final class AuditCommands {
+        @Command(name = "run", mixinStandardHelpOptions = true, description = "Start an audit, wait for it, print its report (exit 0 healthy, 3 not).")
+        static final class Run implements Callable<Integer> {
+            @Mixin Target target;
+            @Mixin Output output;
+            @Option(names = "--deep", description = "every node re-hashes every chunk (otherwise: existence and length)")
+            boolean deep;
+            @Option(names = "--repair", description = "quarantine bad copies and wait for good ones from intact replicas")
+            boolean repair;
+            @Option(names = "--wait", paramLabel = "SECONDS", defaultValue = "21600",
+                    description = "how long to wait for the report (default ${DEFAULT-VALUE})")
+            long waitSeconds;
+
+            @Override
+            public Integer call() throws Exception {
+                return AuditCli.run(target.base(), deep, repair, output.json, waitSeconds);
+            }
+        }
+
+        @Command(name = "show", mixinStandardHelpOptions = true, description = "Print a kept audit report.")
+        static final class Show implements Callable<Integer> {
+            @Mixin Target target;
+            @Mixin Output output;
+            @Parameters(paramLabel = "ID", description = "the audit's id") String id;
+
+            @Override
+            public Integer call() throws Exception {
+                return AuditCli.show(target.base(), id, output.json);
+            }
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "Every audit kept in the registry, newest first.")
+        static final class ListAudits implements Callable<Integer> {
+            @Mixin Target target;
+            @Mixin Output output;
+
+            @Override
+            public Integer call() throws Exception {
+                return AuditCli.list(target.base(), output.json);
+            }
+        }
+    }
 
     private AdminCli() {}
 
@@ -27,58 +150,21 @@ public final class AdminCli {
         System.exit(run(args));
     }
 
+    /** Runs one command; returns its exit code (nothing here calls System.exit). */
     public static int run(String[] args) {
-        String url = System.getenv().getOrDefault("GLINT_URL", "http://127.0.0.1:9292");
-        boolean json = false;
-        boolean deep = false;
-        boolean repair = false;
-        long waitSeconds = 6 * 3600;
-        List<String> words = new ArrayList<>();
-        for (int i = 0; i < args.length; i++) {
-            switch (args[i]) {
-                case "--url" -> {
-                    if (i + 1 >= args.length) return usage("--url needs a value");
-                    url = args[++i];
-                }
-                case "--json" -> json = true;
-                case "--deep" -> deep = true;
-                case "--repair" -> repair = true;
-                case "--wait" -> {
-                    if (i + 1 >= args.length) return usage("--wait needs a number of seconds");
-                    try {
-                        waitSeconds = Long.parseLong(args[++i]);
-                    } catch (NumberFormatException e) {
-                        return usage("--wait needs a number of seconds");
-                    }
-                }
-                default -> words.add(args[i]);
+        CommandLine cl = new CommandLine(AdminCli.class);
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof java.io.IOException) {
+                cmd.getErr().println("glint: could not reach the node: " + e);
+                return 2;
             }
-        }
-        url = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
-        try {
-            if (words.equals(List.of("cluster", "status"))) return status(url, json);
-            if (words.size() == 3 && words.get(0).equals("node") && words.get(1).equals("drain")) {
-                return call(url, "POST", "/glint/v1/nodes/" + words.get(2) + "/drain", "node " + words.get(2) + " is draining");
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+                return 2;
             }
-            if (words.size() == 3 && words.get(0).equals("node") && words.get(1).equals("undrain")) {
-                return call(url, "POST", "/glint/v1/nodes/" + words.get(2) + "/undrain", "node " + words.get(2) + " takes data again");
-            }
-            if (words.size() == 3 && words.get(0).equals("node") && words.get(1).equals("remove")) {
-                return call(url, "DELETE", "/glint/v1/nodes/" + words.get(2), "node " + words.get(2) + " was removed");
-            }
-            if (words.equals(List.of("audit", "run"))) return AuditCli.run(url, deep, repair, json, waitSeconds);
-            if (words.size() == 3 && words.get(0).equals("audit") && words.get(1).equals("show")) {
-                return AuditCli.show(url, words.get(2), json);
-            }
-            if (words.equals(List.of("audit", "list"))) return AuditCli.list(url, json);
-            return usage("unknown command: " + String.join(" ", words));
-        } catch (java.io.IOException e) {
-            System.err.println("glint: could not reach " + url + ": " + e);
-            return 2;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 2;
-        }
+            throw e;
+        });
+        return cl.execute(args);
     }
 
     static HttpResponse<String> send(String url, String method, String path) throws java.io.IOException, InterruptedException {
@@ -95,7 +181,7 @@ public final class AdminCli {
         return http.send(req.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static int call(String url, String method, String path, String done) throws java.io.IOException, InterruptedException {
+    static int call(String url, String method, String path, String done) throws java.io.IOException, InterruptedException {
         HttpResponse<String> r = send(url, method, path);
         if (r.statusCode() / 100 != 2) {
             System.err.println("glint: " + r.statusCode() + " " + r.body().trim());
@@ -105,7 +191,7 @@ public final class AdminCli {
         return 0;
     }
 
-    private static int status(String url, boolean json) throws java.io.IOException, InterruptedException {
+    static int status(String url, boolean json) throws java.io.IOException, InterruptedException {
         HttpResponse<String> r = send(url, "GET", "/glint/v1/cluster");
         if (r.statusCode() != 200) {
             System.err.println("glint: " + r.statusCode() + " " + r.body().trim());
@@ -148,14 +234,5 @@ public final class AdminCli {
             u++;
         }
         return u == 0 ? bytes + " B" : String.format("%.1f %s", v, units[u]);
-    }
-
-    private static int usage(String problem) {
-        System.err.println("glint: " + problem + "\nusage: glint cluster status [--json] [--url URL]\n"
-                + "       glint node drain ID | undrain ID | remove ID [--url URL]\n"
-                + "       glint audit run [--deep] [--repair] [--wait SECONDS] [--json] [--url URL]\n"
-                + "       glint audit show ID [--json] [--url URL]\n"
-                + "       glint audit list [--json] [--url URL]");
-        return 2;
     }
 }
