@@ -192,7 +192,8 @@ public final class GlintNode implements AutoCloseable {
         NodeConfig.Reaper reaping = config.reaper();
         reaper = new Reaper(chunks, index, client, registryServer::isLeaderReady, clock,
                 Reaper.Settings.of(reaping.intervalSeconds() * 1000L, reaping.graceSeconds() * 1000L,
-                        config.delete().delaySeconds() * 1000L, reaping.quarantineRetentionSeconds() * 1000L),
+                        config.delete().delaySeconds() * 1000L, reaping.quarantineRetentionSeconds() * 1000L,
+                        config.upload().leaseSeconds() * 1000L),
                 new Replicator.Throttle(reaping.deletesPerSecond()));
         new ClusterAdminApi(registry, registryServer, view, peerClient, replicator, replicated, chunks, clock)
                 .section("auditor", auditor::counters)

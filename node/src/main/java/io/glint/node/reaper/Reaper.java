@@ -69,18 +69,24 @@ public final class Reaper implements AutoCloseable {
      * @param registryChangesPerPassMax purges plus lease expiries proposed per pass
      * @param fileDeletesPerPassMax     chunk deletes per pass, and tmp/ plus quarantine/ removals per pass
      */
+    /**
+     * @param leaseMillis an upload lease's length ({@code upload.leaseSeconds}): the leader takes a
+     *                    lease back only once it has itself seen it unrenewed for this long
+     */
     public record Settings(long intervalMillis, long graceMillis, long deleteDelayMillis, long quarantineRetentionMillis,
-                           int imageRecordsPerPassMax, int registryChangesPerPassMax, int fileDeletesPerPassMax) {
+                           long leaseMillis, int imageRecordsPerPassMax, int registryChangesPerPassMax, int fileDeletesPerPassMax) {
         public Settings {
-            if (intervalMillis < 1 || graceMillis < 1 || deleteDelayMillis < 0 || quarantineRetentionMillis < 0
+            if (intervalMillis < 1 || graceMillis < 1 || deleteDelayMillis < 0 || quarantineRetentionMillis < 0 || leaseMillis < 1
                     || imageRecordsPerPassMax < 1 || registryChangesPerPassMax < 1 || fileDeletesPerPassMax < 1) {
                 throw new IllegalArgumentException("bad reaper settings: " + this);
             }
         }
 
         /** The per-pass bounds a node uses. */
-        public static Settings of(long intervalMillis, long graceMillis, long deleteDelayMillis, long quarantineRetentionMillis) {
-            return new Settings(intervalMillis, graceMillis, deleteDelayMillis, quarantineRetentionMillis, 50_000, 1_000, 10_000);
+        public static Settings of(long intervalMillis, long graceMillis, long deleteDelayMillis, long quarantineRetentionMillis,
+                                  long leaseMillis) {
+            return new Settings(intervalMillis, graceMillis, deleteDelayMillis, quarantineRetentionMillis, leaseMillis,
+                    50_000, 1_000, 10_000);
         }
     }
 
@@ -155,6 +161,8 @@ public final class Reaper implements AutoCloseable {
             if (isLeader.getAsBoolean()) {
                 int changes = purgePendingDeletes(settings.registryChangesPerPassMax());
                 expireLeases(settings.registryChangesPerPassMax() - changes);
+            } else {
+                leasesSeen.clear(); // a leader that takes office again watches every lease afresh
             }
             reapOrphans();
             cleanFiles();
@@ -203,7 +211,39 @@ public final class Reaper implements AutoCloseable {
 
     // --- (b) expired upload leases ----------------------------------------------------------------
 
+    /** A lease's expiry as this leader last read it, and when (its clock) it first read that value. */
+    private record LeaseSeen(long expiresAtMillis, long sinceMillis) {}
+
+    /** Leases as this node saw them while leader (bounded by the leases that exist; cleared when it is not). */
+    private final java.util.Map<String, LeaseSeen> leasesSeen = new java.util.HashMap<>();
+
+    /**
+     * Whether the lease is expired by this leader's clock AND this leader has itself seen it go
+     * unrenewed for a whole lease length. The expiry inside a lease was computed on its
+     * coordinator's clock; a leader whose clock runs ahead would otherwise take back the lease of
+     * a live upload between two renewals (renewals come every third of a lease).
+     */
+    private boolean deadByOwnObservation(UploadLease lease, long now) {
+        LeaseSeen seen = leasesSeen.get(lease.leaseId());
+        if (seen == null || seen.expiresAtMillis() != lease.expiresAtMillis()) {
+            leasesSeen.put(lease.leaseId(), new LeaseSeen(lease.expiresAtMillis(), now));
+            return false;
+        }
+        return lease.expiresAtMillis() < now && now - seen.sinceMillis() >= settings.leaseMillis();
+    }
+
     private void expireLeases(int budget) throws InterruptedException {
+        java.util.Set<String> present = new java.util.HashSet<>();
+        boolean complete = false;
+        try {
+            complete = expireLeases(budget, present);
+        } finally {
+            if (complete) leasesSeen.keySet().retainAll(present);
+        }
+    }
+
+    /** Returns true when it went through every lease (so that leases no longer present can be forgotten). */
+    private boolean expireLeases(int budget, java.util.Set<String> present) throws InterruptedException {
         String after = null;
         int read = 0;
         int proposed = 0;
@@ -211,13 +251,14 @@ public final class Reaper implements AutoCloseable {
             Result r = registry.readLocal(new Query.ScanUploads(after, SCAN_PAGE));
             if (!r.isOk()) {
                 registryFailures.incrementAndGet();
-                return;
+                return false;
             }
             Payload.UploadScan page = r.value(Payload.UploadScan.class);
             read += SCAN_PAGE;
             for (UploadLease lease : page.uploads()) {
                 long now = clock.millis();
-                if (lease.expiresAtMillis() >= now || proposed >= budget) continue;
+                present.add(lease.leaseId());
+                if (!deadByOwnObservation(lease, now) || proposed >= budget) continue;
                 deletes.acquire(1);
                 proposed++;
                 Result expired = propose(new Command.ExpireLease(now, lease.imageId(), lease.leaseId()));
@@ -228,8 +269,9 @@ public final class Reaper implements AutoCloseable {
                 }
             }
             after = page.nextAfter();
-            if (after == null) return;
+            if (after == null) return true;
         }
+        return false;
     }
 
     // --- (c) orphan chunks ------------------------------------------------------------------------

@@ -56,8 +56,10 @@ class ReaperTest {
         return new Reaper(node.store, node.index, registry, () -> leader, clock, settings, time.throttle(deletesPerSecond));
     }
 
+    static final long LEASE = 60_000;
+
     Reaper reaper() {
-        return reaper(node.registry, Reaper.Settings.of(60_000, GRACE, 3_000, 7 * 86_400_000L), 1_000);
+        return reaper(node.registry, Reaper.Settings.of(60_000, GRACE, 3_000, 7 * 86_400_000L, LEASE), 1_000);
     }
 
     /** Sets the chunk's file time to {@code millisAgo} before the test clock. */
@@ -122,7 +124,7 @@ class ReaperTest {
                 return CompletableFuture.completedFuture(answer);
             }
         };
-        Reaper r = reaper(interleaving, Reaper.Settings.of(60_000, GRACE, 0, 86_400_000L), 1_000);
+        Reaper r = reaper(interleaving, Reaper.Settings.of(60_000, GRACE, 0, 86_400_000L, LEASE), 1_000);
 
         r.runPass();
         assertTrue(touched.get(), "the reaper confirmed X as unreferenced (and the upload touched it then)");
@@ -142,7 +144,7 @@ class ReaperTest {
                 return node.registry.read(q);
             }
         };
-        Reaper r = reaper(interleaving, Reaper.Settings.of(60_000, GRACE, 0, 86_400_000L), 1_000);
+        Reaper r = reaper(interleaving, Reaper.Settings.of(60_000, GRACE, 0, 86_400_000L, LEASE), 1_000);
         r.runPass();
         assertTrue(node.store.has(x.id()));
         assertEquals(0, r.orphansDeleted());
@@ -200,10 +202,38 @@ class ReaperTest {
         assertEquals(ImageStatus.SAVING, status(dead), "only the leader expires leases");
         leader = true;
         r.runPass();
+        assertEquals(ImageStatus.SAVING, status(dead), "a leader that has just taken office first watches a whole lease length");
+        clock.advanceMillis(LEASE);
+        r.runPass();
         assertEquals(ImageStatus.QUEUED, status(dead));
         assertEquals(ImageStatus.SAVING, status(alive));
         assertEquals(1, r.leasesExpired());
         assertFalse(node.registry.readLocal(new Query.GetUpload(dead)).isOk(), "the lease is gone");
+    }
+
+    /**
+     * The leader's clock runs ten minutes ahead of the coordinator's: by the lease's own timestamp
+     * the upload looks long dead, but it renews every third of a lease, so the leader, which goes
+     * by what it sees change, never takes it back. Once the renewals stop, it does.
+     */
+    @Test
+    void aLeaderWhoseClockRunsAheadNeverTakesBackALeaseThatIsBeingRenewed() throws Exception {
+        String image = newQueuedImage();
+        long coordinatorClock = clock.millis() - 600_000; // the leader's clock (this.clock) is 10 minutes ahead
+        node.ok(new Command.BeginUpload(Identity.SYSTEM, coordinatorClock, image, UploadKind.UPLOAD, "l3", "n2",
+                coordinatorClock + LEASE));
+        Reaper r = reaper();
+        for (int i = 0; i < 12; i++) { // four lease lengths, a renewal every third of one
+            r.runPass();
+            assertEquals(ImageStatus.SAVING, status(image), "renewed upload, pass " + i);
+            clock.advanceMillis(LEASE / 3);
+            coordinatorClock += LEASE / 3;
+            node.ok(new Command.RenewLease(coordinatorClock, image, "l3", coordinatorClock + LEASE));
+        }
+        r.runPass();
+        clock.advanceMillis(LEASE); // the renewals stop
+        r.runPass();
+        assertEquals(ImageStatus.QUEUED, status(image));
     }
 
     @Test
@@ -242,7 +272,7 @@ class ReaperTest {
             orphans.add(node.putChunk(1_000 + i, 20 + i));
             age(orphans.get(i).id(), 2 * GRACE);
         }
-        Reaper r = reaper(node.registry, new Reaper.Settings(60_000, GRACE, 0, 86_400_000L, 1_000, 100, 4), 2);
+        Reaper r = reaper(node.registry, new Reaper.Settings(60_000, GRACE, 0, 86_400_000L, LEASE, 1_000, 100, 4), 2);
 
         r.runPass();
         assertEquals(4, r.orphansDeleted(), "at most 4 file deletes per pass");
@@ -269,7 +299,7 @@ class ReaperTest {
                 return node.registry.read(q);
             }
         };
-        self[0] = reaper(reentrant, Reaper.Settings.of(60_000, GRACE, 0, 86_400_000L), 1_000);
+        self[0] = reaper(reentrant, Reaper.Settings.of(60_000, GRACE, 0, 86_400_000L, LEASE), 1_000);
         assertTrue(self[0].runPass());
         assertFalse(overlapped.get());
         assertFalse(node.store.has(x.id()));
