@@ -41,6 +41,8 @@ final class ClusterProcesses implements AutoCloseable {
     final int[] raftPorts;
     final int[] peerPorts;
     private final Process[] processes;
+    /** A command that wraps a node's JVM (e.g. faketime), by node index. */
+    private final java.util.Map<Integer, List<String>> launchPrefix = new java.util.HashMap<>();
     private final int voters;
     private final String extraYaml;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -152,10 +154,19 @@ final class ClusterProcesses implements AutoCloseable {
 
     void start(int i) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("java.class.path"), "io.glint.node.Main", "--config", config(i).toString())
+        List<String> cmd = new ArrayList<>(launchPrefix.getOrDefault(i, List.of()));
+        cmd.addAll(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), "io.glint.node.Main", "--config", config(i).toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log(i).toFile()));
+        // libfaketime: shift the wall clock only; the JVM's monotonic clock (and Ratis's timers) stay true
+        pb.environment().put("FAKETIME_DONT_FAKE_MONOTONIC", "1");
         processes[i] = pb.start();
+    }
+
+    /** From its next start on, node i's JVM runs under {@code prefix} (e.g. {@code faketime -f -300s}). */
+    void launchWith(int i, List<String> prefix) {
+        launchPrefix.put(i, List.copyOf(prefix));
     }
 
     /** Starts the founders and waits until each answers. */

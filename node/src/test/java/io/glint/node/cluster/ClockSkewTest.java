@@ -1,0 +1,100 @@
+package io.glint.node.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import static io.glint.node.cluster.ClusterProcesses.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Fault matrix #18: one node's wall clock five minutes behind the others' (libfaketime on its JVM;
+ * its monotonic clock stays true). Leases and heartbeats carry that node's timestamps, and nothing
+ * may trust them for safety: the leader must not mark the node DOWN, nor take back the lease of a
+ * slow upload the node coordinates while it keeps renewing it.
+ */
+@Tag("long-cluster")
+class ClockSkewTest {
+    @TempDir
+    Path dir;
+
+    static boolean faketimeInstalled() {
+        return Files.isExecutable(Path.of("/usr/bin/faketime"));
+    }
+
+    @Test
+    void aNodeFiveMinutesBehindStaysUpAndItsSlowUploadIsNotTakenBack() throws Exception {
+        if (!faketimeInstalled()) {
+            if ("true".equals(System.getenv("CI"))) fail("CI must install faketime (see .ci/run)");
+            Assumptions.abort("faketime is not installed");
+        }
+        String yaml = """
+                upload:
+                  leaseSeconds: 4
+                  maxDurationSeconds: 60
+                reaper:
+                  graceSeconds: 120
+                  intervalSeconds: 1
+                """;
+        try (ClusterProcesses c = new ClusterProcesses(dir, 3, 3, yaml)) {
+            c.startAll();
+            int leader = c.leaderIndex();
+            int skewed = (leader + 1) % 3;
+            int other = (leader + 2) % 3;
+            c.kill9(skewed);
+            c.launchWith(skewed, List.of("/usr/bin/faketime", "-f", "-300s"));
+            c.start(skewed);
+            c.awaitHealthy(skewed);
+            String skewedId = ClusterProcesses.id(skewed);
+            await(Duration.ofSeconds(60), () -> stateOf(c, other, skewedId).equals("UP"), skewedId + " UP again after its restart");
+
+            // An upload through the skewed node that lasts several lease lengths (12 MiB at ~1.6 MB/s).
+            byte[] d = ClusterProcesses.randomBytes(12 * 1024 * 1024 + 9, 18);
+            String id = c.createImage(skewed, "skewed-coordinator");
+            ClusterFailoverTest.SlowStream body = new ClusterFailoverTest.SlowStream(d, 16 * 1024, 10);
+            CompletableFuture<Integer> upload = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return c.send(HttpRequest.newBuilder(URI.create(c.url(skewed) + "/v2/images/" + id + "/file"))
+                            .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/octet-stream")
+                            .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> body)).build()).statusCode();
+                } catch (IOException e) {
+                    return -1;
+                }
+            });
+            // While it streams (and for as long again as downAfterSeconds), the skewed node stays UP.
+            long until = System.nanoTime() + Duration.ofSeconds(ClusterProcesses.DOWN_AFTER_SECONDS + 2).toNanos();
+            while (!upload.isDone() || System.nanoTime() < until) {
+                assertEquals("UP", stateOf(c, other, skewedId), "the node whose clock is behind is not marked DOWN");
+                Thread.sleep(250); // sampling an invariant while time passes
+            }
+            assertEquals(204, (int) upload.get(), "the slow upload through the skewed node completes");
+            assertArrayEquals(d, c.download(other, id));
+            for (int i = 0; i < 3; i++) {
+                JsonNode s = c.status(i);
+                assertEquals(0, s.path("reaper").path("leases_expired").asLong(), "no lease taken back on " + ClusterProcesses.id(i));
+            }
+        }
+    }
+
+    static String stateOf(ClusterProcesses c, int asking, String nodeId) {
+        try {
+            for (JsonNode n : c.status(asking).path("nodes")) if (n.path("id").asText().equals(nodeId)) return n.path("state").asText();
+            return "absent";
+        } catch (IOException e) {
+            return "no answer";
+        }
+    }
+}
