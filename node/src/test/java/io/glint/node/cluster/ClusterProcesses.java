@@ -192,9 +192,18 @@ final class ClusterProcesses implements AutoCloseable {
     void kill9(int i) throws InterruptedException {
         Process p = processes[i];
         if (p == null) return;
-        p.destroyForcibly();
+        killTree(p);
         p.waitFor(30, TimeUnit.SECONDS);
         processes[i] = null;
+    }
+
+    /**
+     * SIGKILL to the node's JVM and whatever wraps it: a launch prefix such as faketime forks the
+     * JVM and waits for it, so killing only the wrapper would leave the node running.
+     */
+    private static void killTree(Process p) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
     }
 
     boolean alive(int i) {
@@ -337,7 +346,7 @@ final class ClusterProcesses implements AutoCloseable {
     public void close() {
         for (int i = 0; i < count; i++) {
             Process p = processes[i];
-            if (p != null) p.destroyForcibly();
+            if (p != null) killTree(p);
         }
         for (int i = 0; i < count; i++) {
             Process p = processes[i];
