@@ -505,6 +505,14 @@ public class ChunkStore implements ChunkSink {
     }
 
     /**
+     * The pool of direct buffers whole-chunk reads go through; a chunk fetched from a peer is read
+     * into one of them too and goes back there when it has been sent.
+     */
+    public DirectBufferPool readBuffers() {
+        return readBuffers;
+    }
+
+    /**
      * Sizes the pool of aligned buffers that whole-chunk reads go through to the cluster's chunk
      * size. Call once at start-up.
      */

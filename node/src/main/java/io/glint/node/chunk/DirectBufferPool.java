@@ -17,6 +17,7 @@ public final class DirectBufferPool {
     private final int idleMax;
     private final ArrayDeque<ByteBuffer> idle = new ArrayDeque<>();
     private final AtomicLong allocated = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger outstanding = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * @param bufferBytes room of each pooled buffer
@@ -34,6 +35,7 @@ public final class DirectBufferPool {
 
     /** A cleared buffer with at least {@code minBytes} of room, aligned at index 0. */
     public ByteBuffer take(int minBytes) {
+        outstanding.incrementAndGet();
         if (minBytes <= bufferBytes) {
             synchronized (idle) {
                 ByteBuffer b = idle.poll();
@@ -41,17 +43,24 @@ public final class DirectBufferPool {
             }
         }
         allocated.incrementAndGet();
-        int room = Math.max(minBytes, bufferBytes);
+        // a whole number of alignment units: an aligned slice of the raw buffer holds no more than that
+        int room = (int) ((Math.max(minBytes, bufferBytes) + (long) alignment - 1) / alignment * alignment);
         ByteBuffer raw = ByteBuffer.allocateDirect(room + alignment - 1);
         return alignment == 1 ? raw : raw.alignedSlice(alignment).limit(room).slice();
     }
 
     /** Hands a buffer from {@link #take} back; the caller must not touch it afterwards. */
     public void give(ByteBuffer b) {
+        outstanding.decrementAndGet();
         if (b.capacity() != bufferBytes) return; // an odd size: left to the GC
         synchronized (idle) {
             if (idle.size() < idleMax) idle.push(b);
         }
+    }
+
+    /** Buffers taken and not yet handed back (0 when every user gave its buffer back). */
+    public int outstanding() {
+        return outstanding.get();
     }
 
     /** Buffers allocated over the pool's life (a figure that stops growing once the pool is warm). */
