@@ -5,6 +5,8 @@ import io.glint.node.chunk.ChunkStore;
 import io.glint.node.chunk.StoreFullException;
 import io.glint.registry.model.ChunkInfo;
 import io.glint.registry.model.NodeInfo;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,7 @@ public final class ReplicatedChunks implements ChunkSink {
     private final ClusterView view;
     private final ChunkStore local;
     private final PeerClient peers;
+    private final ChunkFetcher fetcher;
     private final ExecutorService peerIo;
     private final AckPolicy acks;
     private final long putTimeoutMillis;
@@ -53,9 +56,19 @@ public final class ReplicatedChunks implements ChunkSink {
      */
     public ReplicatedChunks(ClusterView view, ChunkStore local, PeerClient peers, ExecutorService peerIo, AckPolicy acks,
                             long putTimeoutMillis) {
+        this(view, local, peers, null, peerIo, acks, putTimeoutMillis);
+    }
+
+    /**
+     * @param fetcher where a download's chunks that are not here come from (into pooled direct
+     *                buffers); null: through {@code peers}, as arrays
+     */
+    public ReplicatedChunks(ClusterView view, ChunkStore local, PeerClient peers, ChunkFetcher fetcher, ExecutorService peerIo,
+                            AckPolicy acks, long putTimeoutMillis) {
         this.view = view;
         this.local = local;
         this.peers = peers;
+        this.fetcher = fetcher;
         this.peerIo = peerIo;
         this.acks = acks;
         this.putTimeoutMillis = putTimeoutMillis;
@@ -181,6 +194,35 @@ public final class ReplicatedChunks implements ChunkSink {
             if (n == null || n.peerAddress() == null) continue;
             try {
                 byte[] bytes = peers.get(n.peerAddress(), info.id(), info);
+                if (bytes != null) {
+                    remoteFetches.incrementAndGet();
+                    return bytes;
+                }
+                errors.add(id + ": not there");
+            } catch (IOException e) {
+                fetchFailovers.incrementAndGet();
+                errors.add(id + ": " + e.getMessage());
+            }
+        }
+        throw new IOException("no node has an intact copy of chunk " + info.id() + " (" + String.join("; ", errors) + ")");
+    }
+
+    /**
+     * As {@link #fetch}, into a buffer the caller owns and must release: with a {@link ChunkFetcher}
+     * a pooled direct buffer the body was read into (sent to a client without another copy),
+     * else the fetched array wrapped.
+     *
+     * @throws IOException no node could deliver an intact copy; the message lists what each said
+     */
+    public ByteBuf fetchBuffer(ChunkInfo info) throws IOException {
+        if (fetcher == null) return Unpooled.wrappedBuffer(fetch(info));
+        Placement p = view.placement();
+        List<String> errors = new ArrayList<>();
+        for (String id : p.fetchOrder(info.id(), view.selfId())) {
+            NodeInfo n = p.node(id);
+            if (n == null || n.peerAddress() == null) continue;
+            try {
+                ByteBuf bytes = fetcher.fetch(n.peerAddress(), info);
                 if (bytes != null) {
                     remoteFetches.incrementAndGet();
                     return bytes;
