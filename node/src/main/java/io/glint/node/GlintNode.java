@@ -8,6 +8,7 @@ import io.glint.node.api.ImageDataApi;
 import io.glint.node.audit.Auditor;
 import io.glint.node.auth.NoAuthAuthenticator;
 import io.glint.node.chunk.ChunkStore;
+import io.glint.node.cluster.ChunkFetcher;
 import io.glint.node.cluster.ClusterAdminApi;
 import io.glint.node.cluster.ClusterView;
 import io.glint.node.cluster.LocalChunkIndex;
@@ -80,6 +81,7 @@ public final class GlintNode implements AutoCloseable {
     private final PeerApi peerApi;
     private final HttpServer peerServer;
     private final PeerClient peerClient;
+    private final ChunkFetcher chunkFetcher;
     private final ExecutorService peerIo;
     private final ReplicatedChunks replicated;
     private final Membership membership;
@@ -151,7 +153,8 @@ public final class GlintNode implements AutoCloseable {
         peerClient = new PeerClient(config.peer().secret(), PEER_TIMEOUT);
         peerIo = new ThreadPoolExecutor(PEER_IO_THREADS, PEER_IO_THREADS, 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(PEER_IO_QUEUE_MAX), daemon("peer-io"));
-        replicated = new ReplicatedChunks(view, chunks, peerClient, peerIo, config.replication()::acksFor,
+        chunkFetcher = new ChunkFetcher(config.peer().secret(), ChunkFetcher.Limits.defaults(), chunks::readBuffers);
+        replicated = new ReplicatedChunks(view, chunks, peerClient, chunkFetcher, peerIo, config.replication()::acksFor,
                 PEER_TIMEOUT.toMillis());
         replicator = new Replicator(view, index, chunks, peerClient, client,
                 new Replicator.Throttle(config.replication().bytesPerSecond().bytes()));
@@ -170,7 +173,7 @@ public final class GlintNode implements AutoCloseable {
         Clock clock = Clock.systemUTC();
         UploadService uploads = new UploadService(client, writer, scheduler, clock, config.node().id(),
                 UploadService.Config.of(config.upload().leaseSeconds() * 1000L, config.upload().maxDurationSeconds() * 1000L));
-        DownloadService downloads = new DownloadService(client, chunks, 30_000, dataWorkers, replicated::fetch);
+        DownloadService downloads = new DownloadService(client, chunks, 30_000, dataWorkers, replicated::fetchBuffer);
         ApiSettings settings = new ApiSettings(config.api().importMethods(), config.api().delayedDelete(),
                 config.api().webDownloadAllowedHosts());
         Router router = NodeRoutes.build(client, settings, clock);
@@ -367,6 +370,7 @@ public final class GlintNode implements AutoCloseable {
         replication.shutdownNow();
         cacheWorker.shutdownNow();
         peerIo.shutdownNow();
+        chunkFetcher.close();
         importTasks.shutdownNow();
         scheduler.shutdownNow();
         dataWorkers.shutdownNow();

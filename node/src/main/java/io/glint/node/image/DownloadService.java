@@ -12,7 +12,6 @@ import io.glint.registry.model.Result;
 import io.glint.registry.query.Query;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 
 import java.io.IOException;
 import java.util.ArrayDeque;
@@ -52,8 +51,11 @@ public final class DownloadService {
     /** Where a chunk this node lacks (or holds a bad copy of) comes from: the other nodes. */
     @FunctionalInterface
     public interface RemoteChunks {
-        /** An intact copy (length and CRC32C as the manifest says), or an IOException when no node has one. */
-        byte[] fetch(ChunkInfo chunk) throws IOException;
+        /**
+         * An intact copy (length and CRC32C as the manifest says) in a buffer the caller owns and
+         * releases, or an IOException when no node has one.
+         */
+        ByteBuf fetch(ChunkInfo chunk) throws IOException;
     }
 
     public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis) {
@@ -207,7 +209,7 @@ public final class DownloadService {
                         return;
                     }
                     try {
-                        buf = Unpooled.wrappedBuffer(remote.fetch(chunk)); // length and CRC32C checked on arrival
+                        buf = remote.fetch(chunk); // length and CRC32C checked on arrival
                     } catch (IOException | RuntimeException e) {
                         f.completeExceptionally(e);
                         return;

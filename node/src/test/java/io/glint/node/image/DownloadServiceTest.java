@@ -93,6 +93,42 @@ class DownloadServiceTest {
         assertThrows(ChunkMissingException.class, () -> f.download(id, new ByteRange(3L * C - 1, 3L * C)));
     }
 
+    /**
+     * Chunks this node lacks come from elsewhere in pooled buffers the download owns: each is sent
+     * and given back, and when a later chunk can be had nowhere, the ones read ahead go back too.
+     */
+    @Test
+    void chunksFromElsewhereGoBackToTheirPoolWhetherTheDownloadEndsOrBreaks() throws Exception {
+        ChunkManifest m = f.manifest(id);
+        java.util.Map<String, byte[]> elsewhere = new java.util.concurrent.ConcurrentHashMap<>();
+        for (ChunkInfo c : m.chunks()) {
+            elsewhere.put(c.id(), f.store.read(c));
+            assertTrue(f.store.delete(c.id()));
+        }
+        io.glint.node.chunk.DirectBufferPool pool = new io.glint.node.chunk.DirectBufferPool(C, 1, 2);
+        DownloadService.RemoteChunks remote = c -> {
+            byte[] b = elsewhere.get(c.id());
+            if (b == null) throw new IOException("no node has chunk " + c.id());
+            java.nio.ByteBuffer room = pool.take(b.length);
+            room.put(0, b);
+            return new io.glint.node.chunk.PooledChunkBuf(room, b.length, pool, () -> { });
+        };
+        DownloadService remoteReads = new DownloadService(f.direct, f.store, 10_000, f.workers, remote);
+        DataPathFixture.CollectingSink sink = new DataPathFixture.CollectingSink();
+        remoteReads.open(id, null).streamer().writeTo(sink);
+        assertArrayEquals(data, sink.bytes());
+        assertEquals(0, pool.outstanding(), "every buffer was given back once sent");
+
+        elsewhere.remove(m.chunks().get(1).id());
+        DownloadService.Download d = remoteReads.open(id, null);
+        IOException e = assertThrows(IOException.class, () -> d.streamer().writeTo(new DataPathFixture.CollectingSink()));
+        assertTrue(e.getMessage().contains("no node has chunk"), e.getMessage());
+        // Read-aheads still running when the stream broke give their buffers back when they end.
+        long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (pool.outstanding() != 0 && System.nanoTime() < until) Thread.onSpinWait();
+        assertEquals(0, pool.outstanding(), "the buffers read ahead were given back");
+    }
+
     @Test
     void aCorruptChunkStopsTheStreamBeforeAnyOfItsBytesAreSent() throws Exception {
         ChunkManifest m = f.manifest(id);
