@@ -187,24 +187,7 @@ public final class ReplicatedChunks implements ChunkSink {
      * @throws IOException no node could deliver an intact copy; the message lists what each said
      */
     public byte[] fetch(ChunkInfo info) throws IOException {
-        Placement p = view.placement();
-        List<String> errors = new ArrayList<>();
-        for (String id : p.fetchOrder(info.id(), view.selfId())) {
-            NodeInfo n = p.node(id);
-            if (n == null || n.peerAddress() == null) continue;
-            try {
-                byte[] bytes = peers.get(n.peerAddress(), info.id(), info);
-                if (bytes != null) {
-                    remoteFetches.incrementAndGet();
-                    return bytes;
-                }
-                errors.add(id + ": not there");
-            } catch (IOException e) {
-                fetchFailovers.incrementAndGet();
-                errors.add(id + ": " + e.getMessage());
-            }
-        }
-        throw new IOException("no node has an intact copy of chunk " + info.id() + " (" + String.join("; ", errors) + ")");
+        return fromAnyNode(info, address -> peers.get(address, info.id(), info));
     }
 
     /**
@@ -216,16 +199,26 @@ public final class ReplicatedChunks implements ChunkSink {
      */
     public ByteBuf fetchBuffer(ChunkInfo info) throws IOException {
         if (fetcher == null) return Unpooled.wrappedBuffer(fetch(info));
+        return fromAnyNode(info, address -> fetcher.fetch(address, info));
+    }
+
+    /** One verified read of a chunk from a peer: null when the peer does not have it. */
+    private interface PeerRead<T> {
+        T read(String peerAddress) throws IOException;
+    }
+
+    /** Asks the nodes in fetch order (replicas first) until one delivers an intact copy. */
+    private <T> T fromAnyNode(ChunkInfo info, PeerRead<T> read) throws IOException {
         Placement p = view.placement();
         List<String> errors = new ArrayList<>();
         for (String id : p.fetchOrder(info.id(), view.selfId())) {
             NodeInfo n = p.node(id);
             if (n == null || n.peerAddress() == null) continue;
             try {
-                ByteBuf bytes = fetcher.fetch(n.peerAddress(), info);
-                if (bytes != null) {
+                T copy = read.read(n.peerAddress());
+                if (copy != null) {
                     remoteFetches.incrementAndGet();
-                    return bytes;
+                    return copy;
                 }
                 errors.add(id + ": not there");
             } catch (IOException e) {
