@@ -278,7 +278,15 @@ public final class Registry implements RegistryClient {
         RegistryStateMachine sm = local.stateMachine();
         byte[] probe = {RegistryStateMachine.APPLIED_INDEX_PROBE};
         RaftClient used = readClient;
-        return used.async().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(probe)))
+        Message probeMessage = Message.valueOf(UnsafeByteOperations.unsafeWrap(probe));
+        // Addressed to the leader the local member knows of: a client whose own idea of the leader
+        // is stale (an election just happened) would send it to a follower, which over Ratis's
+        // Netty transport can not forward a read index and leaves the request unanswered.
+        java.util.Optional<String> leader = local.leaderId();
+        CompletableFuture<RaftClientReply> sent = leader.isPresent()
+                ? used.async().sendReadOnly(probeMessage, org.apache.ratis.protocol.RaftPeerId.valueOf(leader.get()))
+                : used.async().sendReadOnly(probeMessage);
+        return sent
                 .whenComplete((reply, error) -> replaceIfClosed(used, error, false))
                 .orTimeout(requestTimeoutMillis, TimeUnit.MILLISECONDS)
                 .thenCompose(reply -> {
