@@ -62,40 +62,23 @@ public final class AdminCli {
         }
     }
 
-    @Command(name = "node", mixinStandardHelpOptions = true, description = "One node's part in the cluster.",
-            subcommands = {NodeCommands.Drain.class, NodeCommands.Undrain.class, NodeCommands.Remove.class})
+    @Command(name = "node", mixinStandardHelpOptions = true, description = "One node's part in the cluster.")
     static final class NodeCommands {
-        @Command(name = "drain", mixinStandardHelpOptions = true, description = "The node takes no new data; its groups move to the others.")
-        static final class Drain implements Callable<Integer> {
-            @Mixin Target target;
-            @Parameters(paramLabel = "ID", description = "the node's id") String id;
-
-            @Override
-            public Integer call() throws Exception {
-                return AdminCli.call(target.base(), "POST", "/glint/v1/nodes/" + id + "/drain", "node " + id + " is draining");
-            }
+        @Command(name = "drain", mixinStandardHelpOptions = true,
+                description = "The node takes no new data; its groups move to the others.")
+        int drain(@Mixin Target target, @Parameters(paramLabel = "ID", description = "the node's id") String id) throws Exception {
+            return call(target.base(), "POST", "/glint/v1/nodes/" + id + "/drain", "node " + id + " is draining");
         }
 
         @Command(name = "undrain", mixinStandardHelpOptions = true, description = "A draining node takes data again.")
-        static final class Undrain implements Callable<Integer> {
-            @Mixin Target target;
-            @Parameters(paramLabel = "ID", description = "the node's id") String id;
-
-            @Override
-            public Integer call() throws Exception {
-                return AdminCli.call(target.base(), "POST", "/glint/v1/nodes/" + id + "/undrain", "node " + id + " takes data again");
-            }
+        int undrain(@Mixin Target target, @Parameters(paramLabel = "ID", description = "the node's id") String id) throws Exception {
+            return call(target.base(), "POST", "/glint/v1/nodes/" + id + "/undrain", "node " + id + " takes data again");
         }
 
-        @Command(name = "remove", mixinStandardHelpOptions = true, description = "The node leaves the node table and the Raft group.")
-        static final class Remove implements Callable<Integer> {
-            @Mixin Target target;
-            @Parameters(paramLabel = "ID", description = "the node's id") String id;
-
-            @Override
-            public Integer call() throws Exception {
-                return AdminCli.call(target.base(), "DELETE", "/glint/v1/nodes/" + id, "node " + id + " was removed");
-            }
+        @Command(name = "remove", mixinStandardHelpOptions = true,
+                description = "The node leaves the node table and the Raft group.")
+        int remove(@Mixin Target target, @Parameters(paramLabel = "ID", description = "the node's id") String id) throws Exception {
+            return call(target.base(), "DELETE", "/glint/v1/nodes/" + id, "node " + id + " was removed");
         }
     }
 

@@ -199,6 +199,7 @@ public final class GlintNode implements AutoCloseable {
                         config.upload().leaseSeconds() * 1000L),
                 new Replicator.Throttle(reaping.deletesPerSecond()));
         new ClusterAdminApi(registry, registryServer, view, peerClient, replicator, replicated, chunks, clock)
+                .section("membership", membership::counters)
                 .section("auditor", auditor::counters)
                 .section("reaper", reaper::counters)
                 .section("cache", cache::counters)

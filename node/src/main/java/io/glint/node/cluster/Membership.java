@@ -11,8 +11,6 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
@@ -32,9 +30,6 @@ import java.util.function.LongSupplier;
 public final class Membership {
     private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
 
-    /** The record a leader last saw for a node, and when (its monotonic clock) it first saw it. */
-    private record Seen(long updatedAtMillis, long sinceMonotonicMillis) {}
-
     private final RegistryClient registry;
     private final ClusterView view;
     private final BooleanSupplier isLeader;
@@ -42,7 +37,8 @@ public final class Membership {
     private final LongSupplier monotonicMillis;
     private final long downAfterMillis;
     private final long registryTimeoutMillis;
-    private final Map<String, Seen> seen = new HashMap<>();
+    /** Each node's heartbeat stamp as this leader last read it, and for how long it has not changed. */
+    private final Unchanged seen = new Unchanged();
     private final AtomicLong heartbeats = new AtomicLong();
     private final AtomicLong heartbeatFailures = new AtomicLong();
     private final AtomicLong markedDown = new AtomicLong();
@@ -102,16 +98,6 @@ public final class Membership {
         }
     }
 
-    /** Whether {@code n}'s record is unchanged since this leader's last look; notes it if it changed. */
-    private boolean unchangedFor(NodeInfo n, long now, long forMillis) {
-        Seen s = seen.get(n.id());
-        if (s == null || s.updatedAtMillis() != n.updatedAtMillis()) {
-            seen.put(n.id(), new Seen(n.updatedAtMillis(), now));
-            return false;
-        }
-        return now - s.sinceMonotonicMillis() > forMillis;
-    }
-
     private void checkLiveness() {
         if (!isLeader.getAsBoolean()) {
             seen.clear(); // a leader that takes office again starts afresh
@@ -122,10 +108,10 @@ public final class Membership {
         for (NodeInfo n : view.nodes()) {
             present.add(n.id());
             if (n.state() != NodeState.UP || n.id().equals(view.selfId())) {
-                seen.remove(n.id()); // watched afresh once it is UP again
+                seen.forget(n.id()); // watched afresh once it is UP again
                 continue;
             }
-            if (!unchangedFor(n, now, downAfterMillis)) continue;
+            if (seen.observe(n.id(), n.updatedAtMillis(), now) <= downAfterMillis) continue;
             try {
                 // The view may be a tick old: read the record again (linearizably) so that a node
                 // that has just heartbeated is not marked DOWN on stale data.
@@ -133,13 +119,14 @@ public final class Membership {
                         .get(registryTimeoutMillis, TimeUnit.MILLISECONDS);
                 if (!fresh.isOk()) continue;
                 NodeInfo current = fresh.value(NodeInfo.class);
-                if (current.state() != NodeState.UP || !unchangedFor(current, monotonicMillis.getAsLong(), downAfterMillis)) continue;
-                long silentMillis = monotonicMillis.getAsLong() - seen.get(n.id()).sinceMonotonicMillis();
+                if (current.state() != NodeState.UP) continue;
+                long silentMillis = seen.observe(n.id(), current.updatedAtMillis(), monotonicMillis.getAsLong());
+                if (silentMillis <= downAfterMillis) continue;
                 Result r = registry.propose(new Command.UpdateNode(clock.millis(), n.id(), NodeState.DOWN, null))
                         .get(registryTimeoutMillis, TimeUnit.MILLISECONDS);
                 if (r.isOk()) {
                     markedDown.incrementAndGet();
-                    seen.remove(n.id());
+                    seen.forget(n.id());
                     LOG.warn("node {} sent no heartbeat for {} s: marked DOWN, its groups go to the others", n.id(),
                             silentMillis / 1000);
                 }
@@ -150,8 +137,17 @@ public final class Membership {
                 LOG.debug("marking {} down failed: {}", n.id(), e.toString());
             }
         }
-        seen.keySet().retainAll(present);
+        seen.retainOnly(present);
         view.refresh();
+    }
+
+    /** For the status page. */
+    public java.util.Map<String, Object> counters() {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("heartbeats", heartbeats());
+        m.put("heartbeat_failures", heartbeatFailures());
+        m.put("marked_down", markedDown());
+        return m;
     }
 
     public long heartbeats() {

@@ -2,6 +2,7 @@ package io.glint.node.reaper;
 
 import io.glint.node.chunk.ChunkStore;
 import io.glint.node.cluster.LocalChunkIndex;
+import io.glint.node.cluster.Unchanged;
 import io.glint.node.cluster.Replicator.Throttle;
 import io.glint.registry.RegistryClient;
 import io.glint.registry.command.Command;
@@ -211,11 +212,8 @@ public final class Reaper implements AutoCloseable {
 
     // --- (b) expired upload leases ----------------------------------------------------------------
 
-    /** A lease's expiry as this leader last read it, and when (its clock) it first read that value. */
-    private record LeaseSeen(long expiresAtMillis, long sinceMillis) {}
-
-    /** Leases as this node saw them while leader (bounded by the leases that exist; cleared when it is not). */
-    private final java.util.Map<String, LeaseSeen> leasesSeen = new java.util.HashMap<>();
+    /** Each lease's expiry as this leader last read it, and for how long it has not changed (cleared when not leader). */
+    private final Unchanged leasesSeen = new Unchanged();
 
     /**
      * Whether the lease is expired by this leader's clock AND this leader has itself seen it go
@@ -224,12 +222,8 @@ public final class Reaper implements AutoCloseable {
      * a live upload between two renewals (renewals come every third of a lease).
      */
     private boolean deadByOwnObservation(UploadLease lease, long now) {
-        LeaseSeen seen = leasesSeen.get(lease.leaseId());
-        if (seen == null || seen.expiresAtMillis() != lease.expiresAtMillis()) {
-            leasesSeen.put(lease.leaseId(), new LeaseSeen(lease.expiresAtMillis(), now));
-            return false;
-        }
-        return lease.expiresAtMillis() < now && now - seen.sinceMillis() >= settings.leaseMillis();
+        long unrenewedMillis = leasesSeen.observe(lease.leaseId(), lease.expiresAtMillis(), now);
+        return lease.expiresAtMillis() < now && unrenewedMillis >= settings.leaseMillis();
     }
 
     private void expireLeases(int budget) throws InterruptedException {
@@ -238,7 +232,7 @@ public final class Reaper implements AutoCloseable {
         try {
             complete = expireLeases(budget, present);
         } finally {
-            if (complete) leasesSeen.keySet().retainAll(present);
+            if (complete) leasesSeen.retainOnly(present);
         }
     }
 

@@ -175,12 +175,7 @@ class ChunkFetcherTest {
         byte[] data = bytes(400_000, 10);
         ChunkInfo info = ChunkIds.describe(data, 0, data.length);
         FakePeer peer = fake();
-        byte[] head = ("HTTP/1.1 200 OK\r\nContent-Length: " + data.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-        peer.answer(out -> {
-            out.write(head);
-            out.write(data, 0, 200_000);
-            return true; // then close
-        });
+        peer.answer(partial(data, 200_000, true)); // then close
         IOException e = assertThrows(IOException.class, () -> fetcher.fetch(peer.address(), info));
         assertTrue(e.getMessage().contains("ended after 200000 of 400000"), e.getMessage());
         assertEquals(0, pool.outstanding());
@@ -191,13 +186,7 @@ class ChunkFetcherTest {
         byte[] data = bytes(50_000, 11);
         ChunkInfo info = ChunkIds.describe(data, 0, data.length);
         FakePeer peer = fake();
-        byte[] head = ("HTTP/1.1 200 OK\r\nContent-Length: " + data.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-        peer.answer(out -> {
-            out.write(head);
-            out.write(data, 0, 10_000);
-            out.flush();
-            return null; // then silence, the connection open
-        });
+        peer.answer(partial(data, 10_000, null)); // then silence, the connection open
         long t0 = System.nanoTime();
         assertThrows(SocketTimeoutException.class, () -> fetcher.fetch(peer.address(), info));
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
@@ -317,6 +306,16 @@ class ChunkFetcherTest {
             out.write(body);
             out.flush();
             return close;
+        };
+    }
+
+    /** A 200 head announcing {@code body} whole, then only its first {@code sent} bytes; {@code then} as in {@link Answer}. */
+    private static Answer partial(byte[] body, int sent, Boolean then) {
+        return out -> {
+            out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(body, 0, sent);
+            out.flush();
+            return then;
         };
     }
 

@@ -74,18 +74,33 @@ class ClockSkewTest {
                     return -1;
                 }
             });
-            // While it streams (and for as long again as downAfterSeconds), the skewed node stays UP.
-            long until = System.nanoTime() + Duration.ofSeconds(ClusterProcesses.DOWN_AFTER_SECONDS + 2).toNanos();
-            while (!upload.isDone() || System.nanoTime() < until) {
-                assertEquals("UP", stateOf(c, other, skewedId), "the node whose clock is behind is not marked DOWN");
-                Thread.sleep(250); // sampling an invariant while time passes
+            // While it streams, and until the skewed node has sent heartbeats for longer than
+            // downAfterSeconds (1 s apart), no node marks anyone DOWN.
+            long heartbeatsBefore = membership(c, skewed, "heartbeats");
+            long[] markedBefore = new long[3]; // the restart itself may have been long enough for a DOWN
+            for (int i = 0; i < 3; i++) markedBefore[i] = membership(c, i, "marked_down");
+            await(Duration.ofSeconds(120), () -> upload.isDone()
+                    && membership(c, skewed, "heartbeats") >= heartbeatsBefore + ClusterProcesses.DOWN_AFTER_SECONDS + 2,
+                    "the upload ends and downAfterSeconds of heartbeats pass");
+            for (int i = 0; i < 3; i++) {
+                assertEquals(markedBefore[i], membership(c, i, "marked_down"), "the node whose clock is behind is never marked DOWN (asked "
+                        + ClusterProcesses.id(i) + ")");
             }
+            assertEquals("UP", stateOf(c, other, skewedId));
             assertEquals(204, (int) upload.get(), "the slow upload through the skewed node completes");
             assertArrayEquals(d, c.download(other, id));
             for (int i = 0; i < 3; i++) {
                 JsonNode s = c.status(i);
                 assertEquals(0, s.path("reaper").path("leases_expired").asLong(), "no lease taken back on " + ClusterProcesses.id(i));
             }
+        }
+    }
+
+    static long membership(ClusterProcesses c, int node, String counter) {
+        try {
+            return c.status(node).path("membership").path(counter).asLong();
+        } catch (IOException e) {
+            return -1;
         }
     }
 

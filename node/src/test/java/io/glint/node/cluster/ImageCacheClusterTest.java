@@ -48,6 +48,14 @@ class ImageCacheClusterTest {
         }
     }
 
+    static long replicatorPasses(ClusterProcesses c, int node) {
+        try {
+            return c.status(node).path("replicator").path("passes").asLong();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     static boolean isCached(ClusterProcesses c, int node, String imageId) {
         for (JsonNode e : cacheOf(c, node).path("cached_images")) if (e.path("image_id").asText().equals(imageId)) return true;
         return false;
@@ -81,12 +89,11 @@ class ImageCacheClusterTest {
             assertTrue(entry.path("last_modified").asDouble() > 1.6e9, "times are Unix epoch seconds");
             assertEquals(0, cacheOf(c, target).path("queued_images").size());
 
-            // Several replicator passes (1 s interval) later, the pinned chunks are still there.
-            long passesTarget = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-            while (System.nanoTime() < passesTarget) {
-                assertTrue(c.chunksOn(target).containsAll(all), "the replicator keeps a cached image's chunks");
-                Thread.sleep(500); // sampling while time passes, not waiting for a condition
-            }
+            // Several replicator passes later (each would hand a chunk that is not pinned off), the
+            // pinned chunks are still there.
+            long passesBefore = replicatorPasses(c, target);
+            await(Duration.ofSeconds(60), () -> replicatorPasses(c, t) >= passesBefore + 3, "three more replicator passes");
+            assertTrue(c.chunksOn(target).containsAll(all), "the replicator keeps a cached image's chunks");
             assertArrayEquals(data, c.download(target, image));
             assertEquals(1, cacheOf(c, target).path("cached_images").get(0).path("hits").asLong(), "a download is a hit");
 
