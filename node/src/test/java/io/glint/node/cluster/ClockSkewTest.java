@@ -59,7 +59,10 @@ class ClockSkewTest {
             c.start(skewed);
             c.awaitHealthy(skewed);
             String skewedId = ClusterProcesses.id(skewed);
-            await(Duration.ofSeconds(60), () -> stateOf(c, other, skewedId).equals("UP"), skewedId + " UP again after its restart");
+            // Up and heartbeating again: the silence of the restart itself may still get it marked
+            // DOWN until its first heartbeats after the restart are committed.
+            await(Duration.ofSeconds(60), () -> stateOf(c, other, skewedId).equals("UP") && membership(c, skewed, "heartbeats") >= 2,
+                    skewedId + " UP and heartbeating again after its restart");
 
             // An upload through the skewed node that lasts several lease lengths (12 MiB at ~1.6 MB/s).
             byte[] d = ClusterProcesses.randomBytes(12 * 1024 * 1024 + 9, 18);
