@@ -18,6 +18,7 @@ import io.glint.registry.model.ChunkManifest;
 import io.glint.registry.model.Identity;
 import io.glint.registry.model.Image;
 import io.glint.registry.model.ImageStatus;
+import io.glint.registry.model.Payload;
 import io.glint.registry.model.Result;
 import io.glint.registry.model.Task;
 import io.glint.registry.model.TaskStatus;
@@ -151,7 +152,11 @@ public final class ImageDataApi {
     private Response download(Request req) {
         String id = ImagesApi.imageId(req);
         boolean[] stale = {false};
-        Image image = Outcomes.value(readForDownload(new Query.GetImage(req.identity(), id), stale), Image.class);
+        // One read for the image and its manifest: one read index to wait for instead of two, and
+        // both from the same state.
+        Payload.ImageData data = Outcomes.value(readForDownload(new Query.GetImageData(req.identity(), id), stale),
+                Payload.ImageData.class);
+        Image image = data.image();
         if (image.status() == ImageStatus.DEACTIVATED && !req.identity().isAdmin()) {
             throw ApiException.forbidden("The requested image has been deactivated. Image data download is forbidden.");
         }
@@ -169,9 +174,8 @@ public final class ImageDataApi {
         }
         DownloadService.Download d;
         try {
-            d = stale[0]
-                    ? downloads.open(id, range.range(), Outcomes.value(readForDownload(new Query.GetManifest(id), stale), ChunkManifest.class))
-                    : downloads.open(id, range.range());
+            if (data.manifest() == null) throw new DataPathException(404, "Image " + id + " has no data");
+            d = downloads.open(id, range.range(), data.manifest());
         } catch (DataPathException e) {
             throw error(e);
         }

@@ -27,6 +27,7 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
         @JsonSubTypes.Type(value = Payload.Digest.class, name = "digest"),
         @JsonSubTypes.Type(value = Payload.ImageScan.class, name = "imagescan"),
         @JsonSubTypes.Type(value = Payload.UploadScan.class, name = "uploadscan"),
+        @JsonSubTypes.Type(value = Payload.ImageData.class, name = "imagedata"),
         @JsonSubTypes.Type(value = AuditReport.class, name = "auditreport"),
         @JsonSubTypes.Type(value = AuditMark.Marks.class, name = "audits"),
 })
@@ -42,6 +43,9 @@ public interface Payload {
 
     /** One page of an image scan: the matches, and the id to go on after (null: the scan is complete). */
     record ImageScan(java.util.List<Image> images, String nextAfter) implements Payload {}
+
+    /** An image and its chunk manifest from one state; {@code manifest} null: the image has no data. */
+    record ImageData(Image image, ChunkManifest manifest) implements Payload {}
 
     /** One page of the upload leases; {@code nextAfter} null: no more. */
     record UploadScan(java.util.List<UploadLease> uploads, String nextAfter) implements Payload {}

@@ -16,6 +16,7 @@ import io.glint.registry.model.ImageStatus;
         @JsonSubTypes.Type(value = Query.GetImageRecord.class, name = "GetImageRecord"),
         @JsonSubTypes.Type(value = Query.ListImages.class, name = "ListImages"),
         @JsonSubTypes.Type(value = Query.GetManifest.class, name = "GetManifest"),
+        @JsonSubTypes.Type(value = Query.GetImageData.class, name = "GetImageData"),
         @JsonSubTypes.Type(value = Query.ListMembers.class, name = "ListMembers"),
         @JsonSubTypes.Type(value = Query.GetMember.class, name = "GetMember"),
         @JsonSubTypes.Type(value = Query.SharedWith.class, name = "SharedWith"),
@@ -46,6 +47,13 @@ public sealed interface Query {
 
     /** Internal: the chunk manifest of an image with data. */
     record GetManifest(String imageId) implements Query {}
+
+    /**
+     * {@code GET /v2/images/{id}/file}: the image as {@link GetImage} sees it together with its chunk
+     * manifest (null while it has no data), both from one state, in one read: a download then
+     * waits for one read index instead of two.
+     */
+    record GetImageData(Identity caller, String imageId) implements Query {}
 
     /** {@code GET /v2/images/{id}/members} (spec §4.12). */
     record ListMembers(Identity caller, String imageId) implements Query {}

@@ -37,6 +37,7 @@ public final class QueryEngine {
         if (query instanceof Query.GetImageRecord q) return found(Records.image(view, q.imageId()), "image " + q.imageId());
         if (query instanceof Query.ListImages q) return ImageLister.list(view, q.request());
         if (query instanceof Query.GetManifest q) return found(Records.manifest(view, q.imageId()), "manifest of " + q.imageId());
+        if (query instanceof Query.GetImageData q) return getImageData(view, q.caller(), q.imageId());
         if (query instanceof Query.ListMembers q) return listMembers(view, q.caller(), q.imageId());
         if (query instanceof Query.GetMember q) return getMember(view, q.caller(), q.imageId(), q.memberId());
         if (query instanceof Query.SharedWith q) return Result.ok(new Member.Members(Records.sharedWith(view, q.projectId())));
@@ -73,6 +74,12 @@ public final class QueryEngine {
     private static Result getImage(KeyValueView view, Identity caller, String imageId) {
         Image image = visibleImage(view, caller, imageId);
         return image == null ? Result.notFound("No image found with ID " + imageId) : Result.ok(image);
+    }
+
+    private static Result getImageData(KeyValueView view, Identity caller, String imageId) {
+        Image image = visibleImage(view, caller, imageId);
+        if (image == null) return Result.notFound("No image found with ID " + imageId);
+        return Result.ok(new Payload.ImageData(image, Records.manifest(view, imageId)));
     }
 
     private static Result listMembers(KeyValueView view, Identity caller, String imageId) {

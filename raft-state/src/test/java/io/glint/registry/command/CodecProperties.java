@@ -474,6 +474,7 @@ class CodecProperties {
                 Arbitraries.longs(), nullableText()).as(AuditMark::new).list().ofMaxSize(3), nullableText())
                 .as(AuditMark.Marks::new));
         m.put(Payload.UploadScan.class, Combinators.combine(leases().list().ofMaxSize(3), nullableText()).as(Payload.UploadScan::new));
+        m.put(Payload.ImageData.class, Combinators.combine(images(), manifests().injectNull(0.3)).as(Payload.ImageData::new));
         return m;
     }
 
@@ -543,6 +544,7 @@ class CodecProperties {
         m.put(Query.GetImageRecord.class, s.map(Query.GetImageRecord::new));
         m.put(Query.ListImages.class, listRequests().map(Query.ListImages::new));
         m.put(Query.GetManifest.class, s.map(Query.GetManifest::new));
+        m.put(Query.GetImageData.class, Combinators.combine(identities(), s).as(Query.GetImageData::new));
         m.put(Query.ListMembers.class, Combinators.combine(identities(), s).as(Query.ListMembers::new));
         m.put(Query.GetMember.class, Combinators.combine(identities(), s, s).as(Query.GetMember::new));
         m.put(Query.SharedWith.class, s.map(Query.SharedWith::new));
