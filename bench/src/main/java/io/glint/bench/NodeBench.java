@@ -61,7 +61,7 @@ public final class NodeBench {
     static final int CONSECUTIVE_FAILURES_MAX = 50;
     static final int WARMUP_REQUESTS = 5;
     static final int FILL_CLIENTS = 16;
-    static final int WARMUP_ROUNDS = 3;
+    static final int WARMUP_ROUNDS = 4;
     /**
      * Each size is uploaded (a fresh image with its own bytes each time, so Glint cannot dedup) and
      * downloaded this many times per server; the median is the figure. One transfer of a second or
@@ -74,7 +74,7 @@ public final class NodeBench {
                     Duration createPhaseMax, int createsPerPhaseMax, int list25Requests, int list1000Requests,
                     Duration listPhaseMax, Duration fillMax, Duration runMax, boolean dataOnly) {
         static Settings full() {
-            return new Settings("full", 256 * MIB, 100 * MIB, 1024 * MIB, 10_000, Duration.ofSeconds(15), 20_000, 200, 40,
+            return new Settings("full", 512 * MIB, 100 * MIB, 1024 * MIB, 10_000, Duration.ofSeconds(15), 20_000, 200, 40,
                     Duration.ofMinutes(3), Duration.ofMinutes(40), Duration.ofMinutes(120), false);
         }
 
