@@ -190,7 +190,7 @@ public final class NodeBench {
     private void dataPhases() throws Exception {
         long warmupBytes = settings.warmupImageBytes();
         System.out.printf("%n== warm-up: %d images of %s up and down per server (not counted), so that both are measured"
-                + " warm (Glint's JIT compiles its data path in the first few hundred MB)%n", WARMUP_ROUNDS, sizeLabel(warmupBytes));
+                + " warm (Glint's JIT compiles its data path over its first GB or two)%n", WARMUP_ROUNDS, sizeLabel(warmupBytes));
         for (Server s : List.of(glint, glance)) {
             for (int round = 0; round < WARMUP_ROUNDS; round++) {
                 try {
