@@ -268,7 +268,7 @@ public final class Registry implements RegistryClient {
     private CompletableFuture<Result> readAtLeader(Query query) {
         Message m = Message.valueOf(UnsafeByteOperations.unsafeWrap(Codec.encodeQuery(query)));
         RaftClient used = readClient;
-        return used.async().sendReadOnly(m)
+        return sendReadOnlyToLeader(used, m)
                 .whenComplete((reply, error) -> replaceIfClosed(used, error, false))
                 .orTimeout(requestTimeoutMillis, TimeUnit.MILLISECONDS)
                 .thenApply(reply -> Codec.decodeResult(replyBytes(reply, RegistryException.Outcome.NOT_APPLIED)));
@@ -279,14 +279,7 @@ public final class Registry implements RegistryClient {
         byte[] probe = {RegistryStateMachine.APPLIED_INDEX_PROBE};
         RaftClient used = readClient;
         Message probeMessage = Message.valueOf(UnsafeByteOperations.unsafeWrap(probe));
-        // Addressed to the leader the local member knows of: a client whose own idea of the leader
-        // is stale (an election just happened) would send it to a follower, which over Ratis's
-        // Netty transport can not forward a read index and leaves the request unanswered.
-        java.util.Optional<String> leader = local.leaderId();
-        CompletableFuture<RaftClientReply> sent = leader.isPresent()
-                ? used.async().sendReadOnly(probeMessage, org.apache.ratis.protocol.RaftPeerId.valueOf(leader.get()))
-                : used.async().sendReadOnly(probeMessage);
-        return sent
+        return sendReadOnlyToLeader(used, probeMessage)
                 .whenComplete((reply, error) -> replaceIfClosed(used, error, false))
                 .orTimeout(requestTimeoutMillis, TimeUnit.MILLISECONDS)
                 .thenCompose(reply -> {
@@ -299,6 +292,20 @@ public final class Registry implements RegistryClient {
                                     : readAtLeader(query))
                             .thenCompose(f -> f);
                 });
+    }
+
+    /**
+     * A linearizable read-only request, addressed to the leader the local member knows of when
+     * there is one: a client whose own idea of the leader is stale (an election just happened)
+     * would send it to a follower, which over Ratis's Netty transport can not forward a read index
+     * and leaves the request unanswered. Both the probe and the fallback of a lagging local member
+     * go this way; without a local member the client's own leader is all there is.
+     */
+    private CompletableFuture<RaftClientReply> sendReadOnlyToLeader(RaftClient client, Message m) {
+        java.util.Optional<String> leader = local == null ? java.util.Optional.empty() : local.leaderId();
+        return leader.isPresent()
+                ? client.async().sendReadOnly(m, org.apache.ratis.protocol.RaftPeerId.valueOf(leader.get()))
+                : client.async().sendReadOnly(m);
     }
 
     private static RegistryException readFailure(Throwable error) {
