@@ -106,18 +106,31 @@ public final class DownloadService {
         }
         long lengthBytes = covered == null ? 0 : covered.lengthBytes();
         if (covered == null) return new Download(manifest, null, 0, sink -> { });
-        // The first chunk is read (and verified) before the answer is committed: an image whose data
-        // can not be had gets a clear error instead of a 200 cut off after its headers.
-        List<ChunkInfo> chunks = manifest.chunks();
-        int firstIndex = firstCovered(chunks, covered);
-        CompletableFuture<ByteBuf> first = read(chunks.get(firstIndex));
+        // The chunks the range touches, with the image offset each starts at.
+        List<ChunkInfo> chunks = new ArrayList<>();
+        List<Long> starts = new ArrayList<>();
+        long chunkStart = 0;
+        for (ChunkInfo chunk : manifest.chunks()) {
+            long chunkEnd = chunkStart + chunk.lengthBytes(); // exclusive
+            if (chunkStart > covered.last()) break;
+            if (chunkEnd > covered.first()) {
+                chunks.add(chunk);
+                starts.add(chunkStart);
+            }
+            chunkStart = chunkEnd;
+        }
+        // The first chunks are asked for at once, and the first is read (and verified) before the
+        // answer is committed: an image whose data can not be had gets a clear error instead of a
+        // 200 cut off after its headers, and the read-ahead is already under way when the head goes out.
+        ArrayDeque<CompletableFuture<ByteBuf>> ahead = new ArrayDeque<>(READ_AHEAD_CHUNKS);
+        for (int i = 0; i < chunks.size() && i < READ_AHEAD_CHUNKS; i++) ahead.add(read(chunks.get(i)));
         try {
-            await(first);
+            await(ahead.peek());
         } catch (IOException e) {
-            discard(first);
+            for (CompletableFuture<ByteBuf> f : ahead) discard(f);
             throw new DataPathException(503, "The data of image " + imageId + " can not be read: " + e.getMessage(), e);
         }
-        Response.Streamer streamer = sink -> send(chunks, covered, first, sink);
+        Response.Streamer streamer = sink -> send(chunks, starts, covered, ahead, sink);
         return new Download(manifest, range == null ? null : covered, lengthBytes, streamer);
     }
 
@@ -147,34 +160,12 @@ public final class DownloadService {
      * Writes bytes [first, last] of the image: only the chunks the range touches, each verified
      * before any of its bytes is sent. Each chunk is read into its own direct buffer, checked there
      * and handed to the sink, which sends it to the socket without another copy and releases it;
-     * the next ones are read meanwhile, so a download holds at most READ_AHEAD_CHUNKS + 1 chunks it has not handed on.
+     * the next ones are read meanwhile, so a download holds at most READ_AHEAD_CHUNKS chunks it has
+     * not handed on. {@code ahead} holds the reads {@link #open} started, in order.
      */
-    private static int firstCovered(List<ChunkInfo> chunks, ByteRange range) {
-        long chunkStart = 0;
-        for (int i = 0; i < chunks.size(); i++) {
-            long chunkEnd = chunkStart + chunks.get(i).lengthBytes();
-            if (chunkEnd > range.first()) return i;
-            chunkStart = chunkEnd;
-        }
-        throw new IllegalArgumentException("the range starts past the last chunk");
-    }
-
-    private void send(List<ChunkInfo> chunks, ByteRange range, CompletableFuture<ByteBuf> first, BodySink sink) throws IOException {
-        List<ChunkInfo> covered = new ArrayList<>();
-        List<Long> starts = new ArrayList<>();
-        long chunkStart = 0;
-        for (ChunkInfo chunk : chunks) {
-            long chunkEnd = chunkStart + chunk.lengthBytes(); // exclusive
-            if (chunkStart > range.last()) break;
-            if (chunkEnd > range.first()) {
-                covered.add(chunk);
-                starts.add(chunkStart);
-            }
-            chunkStart = chunkEnd;
-        }
-        ArrayDeque<CompletableFuture<ByteBuf>> ahead = new ArrayDeque<>(READ_AHEAD_CHUNKS);
-        ahead.add(first); // read when the download was opened
-        int requested = 1;
+    private void send(List<ChunkInfo> covered, List<Long> starts, ByteRange range, ArrayDeque<CompletableFuture<ByteBuf>> ahead,
+                      BodySink sink) throws IOException {
+        int requested = ahead.size();
         try {
             for (int i = 0; i < covered.size(); i++) {
                 while (requested < covered.size() && requested < i + READ_AHEAD_CHUNKS) {

@@ -95,7 +95,7 @@ class DownloadServiceTest {
 
     /**
      * Chunks this node lacks come from elsewhere in pooled buffers the download owns: each is sent
-     * and given back, and when a later chunk can be had nowhere, the ones read ahead go back too.
+     * and given back, and when a chunk can be had nowhere, the ones read ahead go back too.
      */
     @Test
     void chunksFromElsewhereGoBackToTheirPoolWhetherTheDownloadEndsOrBreaks() throws Exception {
@@ -127,6 +127,15 @@ class DownloadServiceTest {
         long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
         while (pool.outstanding() != 0 && System.nanoTime() < until) Thread.onSpinWait();
         assertEquals(0, pool.outstanding(), "the buffers read ahead were given back");
+
+        // The first chunks are asked for together when the download opens; when the first can be had
+        // nowhere the answer is a 503, and the ones asked for with it (chunk 3 arrives) go back too.
+        elsewhere.remove(m.chunks().get(0).id());
+        DataPathException noFirst = assertThrows(DataPathException.class, () -> remoteReads.open(id, null));
+        assertEquals(503, noFirst.status());
+        until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (pool.outstanding() != 0 && System.nanoTime() < until) Thread.onSpinWait();
+        assertEquals(0, pool.outstanding(), "the chunks asked for with the first were given back");
     }
 
     @Test
