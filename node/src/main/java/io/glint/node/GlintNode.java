@@ -31,6 +31,7 @@ import io.glint.node.consistency.AuditCoordinator;
 import io.glint.node.consistency.AuditPeerApi;
 import io.glint.registry.RegistryClient;
 import io.glint.registry.command.Command;
+import io.glint.registry.model.ChunkInfo;
 import io.glint.registry.model.NodeInfo;
 import io.glint.registry.model.NodeState;
 import io.glint.registry.model.Result;
@@ -173,7 +174,10 @@ public final class GlintNode implements AutoCloseable {
         Clock clock = Clock.systemUTC();
         UploadService uploads = new UploadService(client, writer, scheduler, clock, config.node().id(),
                 UploadService.Config.of(config.upload().leaseSeconds() * 1000L, config.upload().maxDurationSeconds() * 1000L));
-        DownloadService downloads = new DownloadService(client, chunks, 30_000, dataWorkers, replicated::fetchBuffer);
+        // A copy a download finds bad is quarantined by the store; its group is repaired now rather
+        // than at the replicator's next periodic pass.
+        DownloadService downloads = new DownloadService(client, chunks, 30_000, dataWorkers, replicated::fetchBuffer,
+                bad -> replicator.requestGroup(ChunkInfo.placementGroup(bad.id(), view.placement().pgCount())));
         ApiSettings settings = new ApiSettings(config.api().importMethods(), config.api().delayedDelete(),
                 config.api().webDownloadAllowedHosts());
         Router router = NodeRoutes.build(client, settings, clock);

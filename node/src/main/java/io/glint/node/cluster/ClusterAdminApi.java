@@ -133,6 +133,7 @@ public final class ClusterAdminApi {
         rep.put("bytes_fetched", replicator.bytesFetched());
         rep.put("chunks_handed_off", replicator.chunksHandedOff());
         rep.put("fetch_failures", replicator.fetchFailures());
+        rep.put("groups_requested", replicator.groupsRequested());
         rep.put("under_replicated_writes", chunks.underReplicatedWrites());
         out.put("replicator", rep);
         sections.forEach((name, counters) -> out.put(name, counters.get()));

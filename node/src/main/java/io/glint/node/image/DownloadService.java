@@ -47,6 +47,7 @@ public final class DownloadService {
     private final long registryTimeoutMillis;
     private final Executor readAhead;
     private final RemoteChunks remote;
+    private final java.util.function.Consumer<ChunkInfo> badLocalCopy;
 
     /** Where a chunk this node lacks (or holds a bad copy of) comes from: the other nodes. */
     @FunctionalInterface
@@ -59,16 +60,20 @@ public final class DownloadService {
     }
 
     public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis) {
-        this(registry, store, registryTimeoutMillis, Runnable::run, null);
+        this(registry, store, registryTimeoutMillis, Runnable::run, null, chunk -> { });
     }
 
     /**
      * @param readAhead      where the next chunks are read and verified while the current one is sent
      * @param remote         where missing or bad local chunks come from; null on a lone node
+     * @param badLocalCopy   told of each chunk whose local copy failed its check (the store has
+     *                       quarantined it), so that a good copy is put back soon
+     *                       ({@code Replicator::requestGroup} of its group)
      */
     public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis,
-                           Executor readAhead, RemoteChunks remote) {
+                           Executor readAhead, RemoteChunks remote, java.util.function.Consumer<ChunkInfo> badLocalCopy) {
         this.remote = remote;
+        this.badLocalCopy = badLocalCopy;
         this.registry = registry;
         this.store = store;
         this.registryTimeoutMillis = registryTimeoutMillis;
@@ -195,6 +200,7 @@ public final class DownloadService {
                 try {
                     buf = store.readPooled(chunk, () -> { }); // checked, in a pooled aligned buffer
                 } catch (ChunkMissingException | ChunkCorruptException notHere) {
+                    if (notHere instanceof ChunkCorruptException) badLocalCopy.accept(chunk);
                     if (remote == null) {
                         f.completeExceptionally(notHere);
                         return;

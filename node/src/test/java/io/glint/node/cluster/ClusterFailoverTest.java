@@ -293,6 +293,7 @@ class ClusterFailoverTest {
             byte[] onDisk = java.nio.file.Files.readAllBytes(file);
             onDisk[onDisk.length / 2] ^= 0x40;
             java.nio.file.Files.write(file, onDisk);
+            long requestedBefore = c.status(0).path("replicator").path("groups_requested").asLong(-1);
             byte[] got;
             try {
                 got = c.download(0, id);
@@ -300,6 +301,8 @@ class ClusterFailoverTest {
                 throw new AssertionError("download from node 1 broke off: " + e + "\n" + c.tail(0), e);
             }
             assertArrayEquals(d, got, "the client never sees the flipped byte");
+            assertTrue(c.status(0).path("replicator").path("groups_requested").asLong(-1) > requestedBefore,
+                    "the download asked the replicator to repair the bad copy's group at once");
             await(Duration.ofSeconds(60), () -> {
                 try {
                     return c.chunksOn(0).contains(victim) && java.util.Arrays.equals(java.nio.file.Files.readAllBytes(file),

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 import static io.glint.node.image.DataPathFixture.ALICE;
 import static io.glint.node.image.DataPathFixture.CHUNK_BYTES;
@@ -113,7 +114,7 @@ class DownloadServiceTest {
             room.put(0, b);
             return new io.glint.node.chunk.PooledChunkBuf(room, b.length, pool, () -> { });
         };
-        DownloadService remoteReads = new DownloadService(f.direct, f.store, 10_000, f.workers, remote);
+        DownloadService remoteReads = new DownloadService(f.direct, f.store, 10_000, f.workers, remote, bad -> { });
         DataPathFixture.CollectingSink sink = new DataPathFixture.CollectingSink();
         remoteReads.open(id, null).streamer().writeTo(sink);
         assertArrayEquals(data, sink.bytes());
@@ -156,6 +157,34 @@ class DownloadServiceTest {
         // The next reader sees it missing, still as an IOException that aborts the response.
         IOException again = assertThrows(IOException.class, () -> f.download(id, null));
         assertTrue(again instanceof ChunkMissingException);
+    }
+
+    /**
+     * Where other nodes exist, a local copy that fails its check is quarantined, the chunk is sent
+     * from another node instead, and the node is told which chunk's copy was bad (so that its
+     * group is repaired at once); a chunk that is merely not here is no such news.
+     */
+    @Test
+    void aBadLocalCopyIsServedFromElsewhereAndReportedForRepair() throws Exception {
+        ChunkManifest m = f.manifest(id);
+        java.util.Map<String, byte[]> elsewhere = new java.util.HashMap<>();
+        for (ChunkInfo c : m.chunks()) elsewhere.put(c.id(), f.store.read(c));
+        ChunkInfo second = m.chunks().get(1);
+        ChunkInfo third = m.chunks().get(2);
+        Path file = f.store.pathOf(second.id());
+        byte[] onDisk = Files.readAllBytes(file);
+        onDisk[7] ^= 0x01;
+        Files.write(file, onDisk);
+        assertTrue(f.store.delete(third.id()));
+
+        List<ChunkInfo> reported = new java.util.concurrent.CopyOnWriteArrayList<>();
+        DownloadService.RemoteChunks remote = c -> io.netty.buffer.Unpooled.wrappedBuffer(elsewhere.get(c.id()));
+        DownloadService withPeers = new DownloadService(f.direct, f.store, 10_000, f.workers, remote, reported::add);
+        DataPathFixture.CollectingSink sink = new DataPathFixture.CollectingSink();
+        withPeers.open(id, null).streamer().writeTo(sink);
+        assertArrayEquals(data, sink.bytes(), "the client gets every byte right");
+        assertEquals(List.of(second), reported, "only the chunk whose copy here was bad is reported");
+        assertFalse(f.store.has(second.id()), "the bad copy is quarantined");
     }
 
     @Test
