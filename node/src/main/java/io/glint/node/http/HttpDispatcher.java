@@ -148,8 +148,10 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
             // ';' is no query separator (WebOb and Python's parse_qsl split on '&' only)
             QueryStringDecoder qs = QueryStringDecoder.builder().semicolonIsNormalChar(true).build(req.uri());
             String path = pathNormalizer.apply(qs.rawPath());
-            Router.Match m = router.match(req.method(), path);
+            // Authenticated before routing: a caller without credentials learns nothing of which
+            // paths and methods exist (the peer port answers such a caller 401, never 404 or 405).
             Identity identity = needsIdentity(path) ? auth.authenticate(req.headers()) : null;
+            Router.Match m = router.match(req.method(), path);
             mode = m.route().bodyMode();
             boolean hasBody = hasBody(req);
             if (mode == Route.BodyMode.NONE && hasBody) throw ApiException.badRequest("A body is not expected with this request.");

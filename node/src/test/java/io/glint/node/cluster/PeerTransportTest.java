@@ -264,6 +264,13 @@ class PeerTransportTest {
         assertEquals(401, send(request(path).GET().build()).statusCode(), "a get without the secret");
         assertEquals(401, send(request(path + "/exists").GET().build()).statusCode());
         assertEquals(401, send(request("/peer/v1/groups/0").GET().build()).statusCode());
+        // Without the secret nothing tells which paths or methods exist: 401, not 404 or 405.
+        assertEquals(401, send(request("/peer/v1/no-such-thing").GET().build()).statusCode(), "an unknown path");
+        assertEquals(401, send(request("/peer/v1/digests").DELETE().build()).statusCode(), "a method the path does not take");
+        assertEquals(404, send(request("/peer/v1/no-such-thing").header(PeerApi.SECRET_HEADER, SECRET).GET().build()).statusCode(),
+                "with the secret, an unknown path is 404");
+        assertEquals(405, send(request("/peer/v1/digests").header(PeerApi.SECRET_HEADER, SECRET).DELETE().build()).statusCode(),
+                "with the secret, a wrong method is 405");
         assertNothingStored();
 
         // A node configured with another secret sees errors, never "not there" or an empty group.
