@@ -48,17 +48,11 @@ public final class AdminCli {
         boolean json;
     }
 
-    @Command(name = "cluster", mixinStandardHelpOptions = true, description = "The cluster as a whole.", subcommands = ClusterCommands.Status.class)
+    @Command(name = "cluster", mixinStandardHelpOptions = true, description = "The cluster as a whole.")
     static final class ClusterCommands {
         @Command(name = "status", mixinStandardHelpOptions = true, description = "Nodes, Raft roles, leader, states, placement health, service counters.")
-        static final class Status implements Callable<Integer> {
-            @Mixin Target target;
-            @Mixin Output output;
-
-            @Override
-            public Integer call() throws Exception {
-                return status(target.base(), output.json);
-            }
+        int status(@Mixin Target target, @Mixin Output output) throws Exception {
+            return AdminCli.status(target.base(), output.json);
         }
     }
 
@@ -83,7 +77,7 @@ public final class AdminCli {
     }
 
     @Command(name = "audit", mixinStandardHelpOptions = true, description = "The cluster-wide consistency audit (DESIGN §6).",
-            subcommands = {AuditCommands.Run.class, AuditCommands.Show.class, AuditCommands.ListAudits.class})
+            subcommands = AuditCommands.Run.class)
     static final class AuditCommands {
         @Command(name = "run", mixinStandardHelpOptions = true, description = "Start an audit, wait for it, print its report (exit 0 healthy, 3 not).")
         static final class Run implements Callable<Integer> {
@@ -104,26 +98,14 @@ public final class AdminCli {
         }
 
         @Command(name = "show", mixinStandardHelpOptions = true, description = "Print a kept audit report.")
-        static final class Show implements Callable<Integer> {
-            @Mixin Target target;
-            @Mixin Output output;
-            @Parameters(paramLabel = "ID", description = "the audit's id") String id;
-
-            @Override
-            public Integer call() throws Exception {
-                return AuditCli.show(target.base(), id, output.json);
-            }
+        int show(@Mixin Target target, @Mixin Output output, @Parameters(paramLabel = "ID", description = "the audit's id") String id)
+                throws Exception {
+            return AuditCli.show(target.base(), id, output.json);
         }
 
         @Command(name = "list", mixinStandardHelpOptions = true, description = "Every audit kept in the registry, newest first.")
-        static final class ListAudits implements Callable<Integer> {
-            @Mixin Target target;
-            @Mixin Output output;
-
-            @Override
-            public Integer call() throws Exception {
-                return AuditCli.list(target.base(), output.json);
-            }
+        int list(@Mixin Target target, @Mixin Output output) throws Exception {
+            return AuditCli.list(target.base(), output.json);
         }
     }
 

@@ -31,7 +31,6 @@ import io.glint.node.consistency.AuditCoordinator;
 import io.glint.node.consistency.AuditPeerApi;
 import io.glint.registry.RegistryClient;
 import io.glint.registry.command.Command;
-import io.glint.registry.model.ChunkInfo;
 import io.glint.registry.model.NodeInfo;
 import io.glint.registry.model.NodeState;
 import io.glint.registry.model.Result;
@@ -177,7 +176,7 @@ public final class GlintNode implements AutoCloseable {
         // A copy a download finds bad is quarantined by the store; its group is repaired now rather
         // than at the replicator's next periodic pass.
         DownloadService downloads = new DownloadService(client, chunks, 30_000, dataWorkers, replicated::fetchBuffer,
-                bad -> replicator.requestGroup(ChunkInfo.placementGroup(bad.id(), view.placement().pgCount())));
+                bad -> replicator.requestGroup(view.placement().groupOf(bad.id())));
         ApiSettings settings = new ApiSettings(config.api().importMethods(), config.api().delayedDelete(),
                 config.api().webDownloadAllowedHosts());
         Router router = NodeRoutes.build(client, settings, clock);

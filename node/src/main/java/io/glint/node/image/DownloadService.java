@@ -23,6 +23,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /**
  * The read side of image data (DESIGN §5, spec §4.7) on one node: read the manifest, then stream
@@ -47,7 +48,7 @@ public final class DownloadService {
     private final long registryTimeoutMillis;
     private final Executor readAhead;
     private final RemoteChunks remote;
-    private final java.util.function.Consumer<ChunkInfo> badLocalCopy;
+    private final Consumer<ChunkInfo> badLocalCopy;
 
     /** Where a chunk this node lacks (or holds a bad copy of) comes from: the other nodes. */
     @FunctionalInterface
@@ -71,7 +72,7 @@ public final class DownloadService {
      *                       ({@code Replicator::requestGroup} of its group)
      */
     public DownloadService(RegistryClient registry, ChunkStore store, long registryTimeoutMillis,
-                           Executor readAhead, RemoteChunks remote, java.util.function.Consumer<ChunkInfo> badLocalCopy) {
+                           Executor readAhead, RemoteChunks remote, Consumer<ChunkInfo> badLocalCopy) {
         this.remote = remote;
         this.badLocalCopy = badLocalCopy;
         this.registry = registry;

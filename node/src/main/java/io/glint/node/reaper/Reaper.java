@@ -66,13 +66,11 @@ public final class Reaper implements AutoCloseable {
      * @param graceMillis               an unreferenced chunk untouched this long is deleted
      * @param deleteDelayMillis         a pending_delete image older than this is purged
      * @param quarantineRetentionMillis quarantined files older than this are removed
+     * @param leaseMillis               an upload lease's length ({@code upload.leaseSeconds}): the leader
+     *                                  takes a lease back only once it has itself seen it unrenewed this long
      * @param imageRecordsPerPassMax    image records read per pass looking for pending_delete ones
      * @param registryChangesPerPassMax purges plus lease expiries proposed per pass
      * @param fileDeletesPerPassMax     chunk deletes per pass, and tmp/ plus quarantine/ removals per pass
-     */
-    /**
-     * @param leaseMillis an upload lease's length ({@code upload.leaseSeconds}): the leader takes a
-     *                    lease back only once it has itself seen it unrenewed for this long
      */
     public record Settings(long intervalMillis, long graceMillis, long deleteDelayMillis, long quarantineRetentionMillis,
                            long leaseMillis, int imageRecordsPerPassMax, int registryChangesPerPassMax, int fileDeletesPerPassMax) {
@@ -228,12 +226,7 @@ public final class Reaper implements AutoCloseable {
 
     private void expireLeases(int budget) throws InterruptedException {
         java.util.Set<String> present = new java.util.HashSet<>();
-        boolean complete = false;
-        try {
-            complete = expireLeases(budget, present);
-        } finally {
-            if (complete) leasesSeen.retainOnly(present);
-        }
+        if (expireLeases(budget, present)) leasesSeen.retainOnly(present);
     }
 
     /** Returns true when it went through every lease (so that leases no longer present can be forgotten). */
