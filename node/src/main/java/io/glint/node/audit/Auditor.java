@@ -306,13 +306,8 @@ public final class Auditor implements AutoCloseable {
             files++;
             bytes += size;
             String problem = null;
-            if (ref != null && ref.knowsLength() && size != ref.lengthBytes()) {
-                truncatedN++;
-                truncatedFound.incrementAndGet();
-                listBounded(truncated, id, tally, 1);
-                problem = "truncated";
-                findings.add(new Finding(problem, id, pg, "has " + size + " bytes, the registry says " + ref.lengthBytes(), true));
-            } else if (deep) {
+            boolean wrongLength = ref != null && ref.knowsLength() && size != ref.lengthBytes();
+            if (!wrongLength && deep) {
                 pace.bytes().acquire(size);
                 Boolean good = verify(id);
                 if (good == null) { // deleted meanwhile (hand-off, reaper): not a finding
@@ -322,12 +317,26 @@ public final class Auditor implements AutoCloseable {
                 }
                 bytesVerified.addAndGet(size);
                 if (!good) {
-                    corruptN++;
-                    corruptFound.incrementAndGet();
-                    listBounded(corrupt, id, tally, 0);
-                    problem = "corrupt";
-                    findings.add(new Finding(problem, id, pg, "its SHA-256 does not match its id", true));
+                    // A file cut while it was being hashed fails the hash; its length says what it is.
+                    long now = sizeOf(id);
+                    if (ref != null && ref.knowsLength() && now >= 0 && now != ref.lengthBytes()) {
+                        wrongLength = true;
+                        size = now;
+                    } else {
+                        corruptN++;
+                        corruptFound.incrementAndGet();
+                        listBounded(corrupt, id, tally, 0);
+                        problem = "corrupt";
+                        findings.add(new Finding(problem, id, pg, "its SHA-256 does not match its id", true));
+                    }
                 }
+            }
+            if (wrongLength) {
+                truncatedN++;
+                truncatedFound.incrementAndGet();
+                listBounded(truncated, id, tally, 1);
+                problem = "truncated";
+                findings.add(new Finding(problem, id, pg, "has " + size + " bytes, the registry says " + ref.lengthBytes(), true));
             }
             if (problem != null) {
                 if (repair && store.quarantine(id)) quarantined.incrementAndGet();

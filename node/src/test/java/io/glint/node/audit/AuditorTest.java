@@ -1,5 +1,6 @@
 package io.glint.node.audit;
 
+import io.glint.node.chunk.ChunkStore;
 import io.glint.node.cluster.Replicator;
 import io.glint.node.image.MutableClock;
 import io.glint.registry.model.ChunkInfo;
@@ -102,6 +103,32 @@ class AuditorTest {
         assertEquals(totalBytes, a.bytesVerified());
         // The intact digest covers the three good chunks of the group(s).
         assertEquals(3, deep.groups().stream().mapToLong(ScanReport.Group::intactCount).sum());
+    }
+
+    /**
+     * A file cut while the deep pass hashes it (measured whole, read short) fails its hash; it is
+     * reported truncated, as its length shows, not corrupt.
+     */
+    @Test
+    void aChunkCutWhileTheDeepPassHashesItIsReportedTruncated() throws Exception {
+        ChunkInfo victim = chunks.get(3);
+        Path file = node.store.pathOf(victim.id());
+        ChunkStore cutsWhileHashing = new ChunkStore(dir.resolve("v"), ChunkStore.WriteMode.BUFFERED) {
+            @Override
+            public boolean verifySha256(String id) throws java.io.IOException {
+                if (id.equals(victim.id())) Files.write(file, Arrays.copyOf(Files.readAllBytes(file), 1000));
+                return super.verifySha256(id);
+            }
+        };
+        Auditor a = new Auditor(cutsWhileHashing, node.index, node.view, node.registry, requested::add, clock,
+                new Auditor.Settings(true, 3_600_000, 7 * DAY), new Auditor.Pacing(time.throttle(20L << 20), time.throttle(200)),
+                new Auditor.Pacing(time.throttle(1L << 30), time.throttle(1_000_000)));
+
+        ScanReport deep = a.runDeepPass();
+        assertEquals(List.of(victim.id()), deep.group(node.pg(victim.id())).truncated());
+        assertEquals(0, deep.corruptCount());
+        assertEquals(1, a.truncatedFound());
+        assertEquals(0, a.corruptFound());
     }
 
     @Test
