@@ -63,6 +63,17 @@ public final class NodeBench {
     static final int FILL_CLIENTS = 16;
     static final int WARMUP_ROUNDS = 4;
     /**
+     * After the large warm-up images, each server gets this many small request cycles (create,
+     * upload, download, show, delete), at most {@link #REQUEST_WARMUP_MAX} long: the large images
+     * warm the byte-moving loops, but a measured transfer also pays its request's fixed path (the
+     * registry read, the lease and the commit, the first chunk), which a JVM compiles only after a
+     * few hundred requests. On a fresh node a 100 MiB download's first byte took 8-14 ms against
+     * 3-5 ms after 150 such cycles.
+     */
+    static final int REQUEST_WARMUP_CYCLES = 150;
+    static final long REQUEST_WARMUP_IMAGE_BYTES = 8 * MIB;
+    static final Duration REQUEST_WARMUP_MAX = Duration.ofSeconds(90);
+    /**
      * Each size is uploaded (a fresh image with its own bytes each time, so Glint cannot dedup) and
      * downloaded this many times per server; the median is the figure. One transfer of a second or
      * less on a 2-core machine shared with the other server, the client and dd swings by +-25%.
@@ -70,21 +81,21 @@ public final class NodeBench {
     static final int DATA_ROUNDS = 3;
 
     /** What one run does; {@link #full()} is the benchmark, {@link #quick()} a short development run. */
-    record Settings(String label, long warmupImageBytes, long smallImageBytes, long largeImageBytes, int listImages,
+    record Settings(String label, long warmupImageBytes, int requestWarmupCycles, long smallImageBytes, long largeImageBytes, int listImages,
                     Duration createPhaseMax, int createsPerPhaseMax, int list25Requests, int list1000Requests,
                     Duration listPhaseMax, Duration fillMax, Duration runMax, boolean dataOnly) {
         static Settings full() {
-            return new Settings("full", 512 * MIB, 100 * MIB, 1024 * MIB, 10_000, Duration.ofSeconds(15), 20_000, 200, 40,
+            return new Settings("full", 512 * MIB, REQUEST_WARMUP_CYCLES, 100 * MIB, 1024 * MIB, 10_000, Duration.ofSeconds(15), 20_000, 200, 40,
                     Duration.ofMinutes(3), Duration.ofMinutes(40), Duration.ofMinutes(120), false);
         }
 
         static Settings quick() {
-            return new Settings("quick", 8 * MIB, 10 * MIB, 100 * MIB, 1_000, Duration.ofSeconds(4), 2_000, 50, 10,
+            return new Settings("quick", 8 * MIB, 20, 10 * MIB, 100 * MIB, 1_000, Duration.ofSeconds(4), 2_000, 50, 10,
                     Duration.ofSeconds(40), Duration.ofMinutes(5), Duration.ofMinutes(20), false);
         }
 
         Settings withDataOnly(boolean only) {
-            return new Settings(label + (only ? ", data phases only" : ""), warmupImageBytes, smallImageBytes,
+            return new Settings(label + (only ? ", data phases only" : ""), warmupImageBytes, requestWarmupCycles, smallImageBytes,
                     largeImageBytes, listImages, createPhaseMax, createsPerPhaseMax, list25Requests, list1000Requests,
                     listPhaseMax, fillMax, runMax, only);
         }
@@ -204,6 +215,7 @@ public final class NodeBench {
                 }
             }
         }
+        requestWarmup();
         long[] sizes = {settings.smallImageBytes(), settings.largeImageBytes()};
         for (int i = 0; i < sizes.length; i++) {
             long sizeBytes = sizes[i];
@@ -314,6 +326,40 @@ public final class NodeBench {
     private void flush() throws Exception {
         String err = runCommand(List.of("sync", "-f", rawDir.toString()), DD_TIMEOUT);
         if (err != null) runCommand(List.of("sync"), DD_TIMEOUT);
+    }
+
+    /** Small request cycles per server, uncounted (see {@link #REQUEST_WARMUP_CYCLES}); each image is deleted again. */
+    private void requestWarmup() {
+        int cycles = settings.requestWarmupCycles();
+        System.out.printf("%n== warm-up of the request path: up to %d cycles of create, upload %s, download, show, delete per"
+                + " server (not counted, at most %d s)%n", cycles, sizeLabel(REQUEST_WARMUP_IMAGE_BYTES), REQUEST_WARMUP_MAX.toSeconds());
+        for (Server s : List.of(glint, glance)) {
+            long t0 = System.nanoTime();
+            long deadline = t0 + REQUEST_WARMUP_MAX.toNanos();
+            int done = 0;
+            try {
+                for (; done < cycles && System.nanoTime() < deadline; done++) {
+                    long seed = 0x3C6EF372L + done;
+                    ImageBytes bytes = new ImageBytes(seed, REQUEST_WARMUP_IMAGE_BYTES);
+                    String id = createImage(s, "bench-warm-up-request");
+                    String path = "/v2/images/" + id + "/file";
+                    RawTransfer.Answer put = RawTransfer.upload(s.base(), path, TOKEN, bytes, DATA_TIMEOUT);
+                    if (put.status() != 204) throw new IOException("upload answered " + put.status() + ": " + put.body());
+                    RawTransfer.Answer down = RawTransfer.download(s.base(), path, TOKEN, bytes, DATA_TIMEOUT);
+                    if (down.status() != 200 || down.firstMismatchOffset() >= 0 || down.bodyBytes() != REQUEST_WARMUP_IMAGE_BYTES) {
+                        throw new IOException("download answered " + down.status() + " with " + down.bodyBytes()
+                                + " bytes, first differing at " + down.firstMismatchOffset());
+                    }
+                    getJson(s, "/v2/images/" + id);
+                    HttpResponse<String> del = s.http().send(request(s, "/v2/images/" + id).DELETE().build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    if (del.statusCode() != 204) throw new IOException("delete answered " + del.statusCode() + ": " + abbreviate(del.body()));
+                }
+                System.out.printf("   %-6s %d cycles in %.1f s%n", s.name(), done, (System.nanoTime() - t0) / 1e9);
+            } catch (Exception e) {
+                failed(s, "request warm-up (after " + done + " cycles)", e);
+            }
+        }
     }
 
     /** Creates an image, uploads then downloads it, verifies both ways; returns {upload, download} MB/s. */
