@@ -196,7 +196,7 @@ public final class GlintNode implements AutoCloseable {
                 new Auditor.Pacing(new Replicator.Throttle(audit.scanBytesPerSecond().bytes()),
                         new Replicator.Throttle(audit.scanFilesPerSecond())));
         NodeConfig.Reaper reaping = config.reaper();
-        reaper = new Reaper(chunks, index, client, registryServer::isLeaderReady, clock,
+        reaper = new Reaper(chunks, index, client, registryServer::isLeaderReady, clock, () -> System.nanoTime() / 1_000_000,
                 Reaper.Settings.of(reaping.intervalSeconds() * 1000L, reaping.graceSeconds() * 1000L,
                         config.delete().delaySeconds() * 1000L, reaping.quarantineRetentionSeconds() * 1000L,
                         config.upload().leaseSeconds() * 1000L),

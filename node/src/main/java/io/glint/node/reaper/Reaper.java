@@ -30,6 +30,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * Removes what nobody needs any more (DESIGN §6). One pass, every {@code reaper.intervalSeconds}:
@@ -94,6 +95,7 @@ public final class Reaper implements AutoCloseable {
     private final RegistryClient registry;
     private final BooleanSupplier isLeader;
     private final Clock clock;
+    private final LongSupplier monotonicMillis;
     private final Settings settings;
     private final Throttle deletes;
     private final AtomicBoolean running = new AtomicBoolean();
@@ -114,15 +116,19 @@ public final class Reaper implements AutoCloseable {
     /**
      * @param isLeader true while this node is the Raft leader (ready to serve): only the leader
      *                 purges and expires, so that the nodes do not race each other for it
+     * @param clock    the wall clock: file ages, purge delays, and the timestamps of what it proposes
+     * @param monotonicMillis  a clock that is never stepped: how long this leader has watched a lease
+     *                 go unrenewed, which a wall-clock step (NTP, an operator) must not lengthen
      * @param deletes  the throttle at {@code reaper.deletesPerSecond}
      */
     public Reaper(ChunkStore store, LocalChunkIndex index, RegistryClient registry, BooleanSupplier isLeader, Clock clock,
-                  Settings settings, Throttle deletes) {
+                  LongSupplier monotonicMillis, Settings settings, Throttle deletes) {
         this.store = store;
         this.index = index;
         this.registry = registry;
         this.isLeader = isLeader;
         this.clock = clock;
+        this.monotonicMillis = monotonicMillis;
         this.settings = settings;
         this.deletes = deletes;
     }
@@ -215,12 +221,13 @@ public final class Reaper implements AutoCloseable {
 
     /**
      * Whether the lease is expired by this leader's clock AND this leader has itself seen it go
-     * unrenewed for a whole lease length. The expiry inside a lease was computed on its
-     * coordinator's clock; a leader whose clock runs ahead would otherwise take back the lease of
-     * a live upload between two renewals (renewals come every third of a lease).
+     * unrenewed for a whole lease length, measured on its monotonic clock. The expiry inside a
+     * lease was computed on its coordinator's clock; a leader whose clock runs ahead, or whose
+     * clock is stepped forward, would otherwise take back the lease of a live upload between two
+     * renewals (renewals come every third of a lease).
      */
     private boolean deadByOwnObservation(UploadLease lease, long now) {
-        long unrenewedMillis = leasesSeen.observe(lease.leaseId(), lease.expiresAtMillis(), now);
+        long unrenewedMillis = leasesSeen.observe(lease.leaseId(), lease.expiresAtMillis(), monotonicMillis.getAsLong());
         return lease.expiresAtMillis() < now && unrenewedMillis >= settings.leaseMillis();
     }
 

@@ -43,6 +43,8 @@ class ReaperTest {
     Path dir;
     LocalNodeFixture node;
     MutableClock clock;
+    /** Wall-clock steps so far (an NTP step, an operator's date): the monotonic clock does not follow them. */
+    long wallSteps;
     final LocalNodeFixture.FakeTime time = new LocalNodeFixture.FakeTime();
     boolean leader = true;
 
@@ -53,7 +55,8 @@ class ReaperTest {
     }
 
     Reaper reaper(RegistryClient registry, Reaper.Settings settings, long deletesPerSecond) {
-        return new Reaper(node.store, node.index, registry, () -> leader, clock, settings, time.throttle(deletesPerSecond));
+        return new Reaper(node.store, node.index, registry, () -> leader, clock, () -> clock.millis() - wallSteps, settings,
+                time.throttle(deletesPerSecond));
     }
 
     static final long LEASE = 60_000;
@@ -232,6 +235,30 @@ class ReaperTest {
         }
         r.runPass();
         clock.advanceMillis(LEASE); // the renewals stop
+        r.runPass();
+        assertEquals(ImageStatus.QUEUED, status(image));
+    }
+
+    /**
+     * The leader's wall clock is stepped ten minutes forward (NTP, or an operator) between two of
+     * its passes, a second apart: by the wall clock the lease has gone unrenewed for ten minutes,
+     * but the leader measures how long it has watched a lease unchanged on its monotonic clock, so
+     * a live upload keeps its lease (fault matrix #18: leases are not trusted across clocks).
+     */
+    @Test
+    void aWallClockStepDoesNotMakeALiveLeaseLookDead() throws Exception {
+        String image = newQueuedImage();
+        long now = clock.millis();
+        node.ok(new Command.BeginUpload(Identity.SYSTEM, now, image, UploadKind.UPLOAD, "l4", "n2", now + LEASE));
+        Reaper r = reaper();
+        r.runPass();
+        clock.advanceMillis(1_000);
+        clock.advanceMillis(600_000);
+        wallSteps += 600_000;
+        r.runPass();
+        assertEquals(ImageStatus.SAVING, status(image), "a second of watching is not a lease length");
+        assertEquals(0, r.leasesExpired());
+        clock.advanceMillis(LEASE); // then a whole lease length passes on both clocks without a renewal
         r.runPass();
         assertEquals(ImageStatus.QUEUED, status(image));
     }
