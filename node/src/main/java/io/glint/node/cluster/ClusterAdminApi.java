@@ -108,6 +108,9 @@ public final class ClusterAdminApi {
             m.put("peer_address", n.peerAddress());
             m.put("capacity_bytes", n.capacityBytes());
             m.put("heartbeat_age_seconds", Math.max(0, (now - n.updatedAtMillis()) / 1000));
+            // when the record last changed (epoch ms, the proposer's clock): its last heartbeat, or,
+            // for a DOWN node, when the leader marked it DOWN
+            m.put("updated_at_ms", n.updatedAtMillis());
             m.put("placement_groups", p.groupsOf(n.id()).size());
             m.put("chunks_held", held.get(n.id()).completeOnTimeout(-1L, STATUS_PEER_TIMEOUT.toSeconds() + 1, TimeUnit.SECONDS).join());
             nodes.add(m);

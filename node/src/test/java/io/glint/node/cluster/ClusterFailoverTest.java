@@ -96,17 +96,28 @@ class ClusterFailoverTest {
             int victim = 3; // the listener: its loss leaves the voters' quorum intact
             long bytesBefore = totalBytes(c, List.of(0, 1, 2));
             long t0 = System.nanoTime();
+            long killedAtMillis = System.currentTimeMillis();
             c.kill9(victim);
+            JsonNode[] down = {null};
             await(Duration.ofSeconds(60), () -> {
                 try {
                     for (JsonNode n : c.status(0).path("nodes")) {
-                        if (n.path("id").asText().equals(ClusterProcesses.id(victim))) return n.path("state").asText().equals("DOWN");
+                        if (n.path("id").asText().equals(ClusterProcesses.id(victim)) && n.path("state").asText().equals("DOWN")) {
+                            down[0] = n;
+                            return true;
+                        }
                     }
                     return false;
                 } catch (IOException e) {
                     return false;
                 }
             }, "the dead node is marked DOWN");
+            // The status says when it was marked DOWN: no earlier than downAfterSeconds after the kill
+            // (its last heartbeat came at most a heartbeat period before it), and not in the future.
+            long markedDownAt = down[0].path("updated_at_ms").asLong();
+            assertTrue(markedDownAt >= killedAtMillis + (ClusterProcesses.DOWN_AFTER_SECONDS - 2) * 1000L
+                    && markedDownAt <= System.currentTimeMillis(), () -> "marked DOWN at " + markedDownAt + ", killed at "
+                    + killedAtMillis + ": " + down[0]);
             await(Duration.ofSeconds(90), () -> c.copies(all, List.of(0, 1, 2)).values().stream().allMatch(n -> n == 3),
                     "every chunk on all 3 live nodes");
             double seconds = (System.nanoTime() - t0) / 1e9;
