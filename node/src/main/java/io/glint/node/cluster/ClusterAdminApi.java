@@ -21,7 +21,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The operator's cluster API under {@code /glint/v1/} (DESIGN §8), admin only:
@@ -47,7 +54,16 @@ public final class ClusterAdminApi {
     private final Clock clock;
     /** The status page asks every node for its chunk count; a node that does not answer soon shows -1. */
     static final java.time.Duration STATUS_PEER_TIMEOUT = java.time.Duration.ofSeconds(2);
+    /**
+     * Threads that ask the nodes for their chunk counts, so that the nodes are asked at once (the
+     * common pool has a single thread on a 2-core machine, where one hung node held up the rest
+     * and every further status call queued another two seconds behind it). Idle threads end; past
+     * {@link #STATUS_PROBES_QUEUED_MAX} waiting questions a node's count is shown as unknown (-1).
+     */
+    static final int STATUS_PROBE_THREADS = 8;
+    static final int STATUS_PROBES_QUEUED_MAX = 64;
     private final PeerClient statusPeers;
+    private final ThreadPoolExecutor statusProbes;
     /** Further counters on the status page, by section name (the auditor's, the reaper's). */
     private final Map<String, java.util.function.Supplier<Map<String, Object>>> sections = new LinkedHashMap<>();
 
@@ -62,6 +78,14 @@ public final class ClusterAdminApi {
         this.store = store;
         this.clock = clock;
         this.statusPeers = peers.withTimeout(STATUS_PEER_TIMEOUT);
+        AtomicInteger n = new AtomicInteger();
+        this.statusProbes = new ThreadPoolExecutor(STATUS_PROBE_THREADS, STATUS_PROBE_THREADS, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(STATUS_PROBES_QUEUED_MAX), r -> {
+                    Thread t = new Thread(r, "status-probe-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.statusProbes.allowCoreThreadTimeOut(true);
     }
 
     /** Adds a section of counters to the status page; call before {@link #register}. */
@@ -95,9 +119,10 @@ public final class ClusterAdminApi {
         String leader = server.leaderId().orElse(null);
         long now = clock.millis();
         List<Map<String, Object>> nodes = new ArrayList<>();
-        // Chunk counts from every node at once, each bounded by a short timeout.
-        Map<String, java.util.concurrent.CompletableFuture<Long>> held = new LinkedHashMap<>();
-        for (NodeInfo n : view.nodes()) held.put(n.id(), java.util.concurrent.CompletableFuture.supplyAsync(() -> chunksHeld(n)));
+        // Chunk counts from every node at once, all within one deadline.
+        long deadline = System.nanoTime() + STATUS_PEER_TIMEOUT.toNanos() + TimeUnit.SECONDS.toNanos(1);
+        Map<String, CompletableFuture<Long>> held = new LinkedHashMap<>();
+        for (NodeInfo n : view.nodes()) held.put(n.id(), probeChunksHeld(n));
         for (NodeInfo n : view.nodes()) { // the table as last read: fresh heartbeat times
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", n.id());
@@ -112,7 +137,7 @@ public final class ClusterAdminApi {
             // for a DOWN node, when the leader marked it DOWN
             m.put("updated_at_ms", n.updatedAtMillis());
             m.put("placement_groups", p.groupsOf(n.id()).size());
-            m.put("chunks_held", held.get(n.id()).completeOnTimeout(-1L, STATUS_PEER_TIMEOUT.toSeconds() + 1, TimeUnit.SECONDS).join());
+            m.put("chunks_held", awaitCount(held.get(n.id()), deadline));
             nodes.add(m);
         }
         int full = 0, degraded = 0, none = 0;
@@ -154,6 +179,26 @@ public final class ClusterAdminApi {
     }
 
     /** Chunks the node holds, as its own digests report (-1 when it does not answer). */
+    private CompletableFuture<Long> probeChunksHeld(NodeInfo n) {
+        try {
+            return CompletableFuture.supplyAsync(() -> chunksHeld(n), statusProbes);
+        } catch (RejectedExecutionException busy) {
+            return CompletableFuture.completedFuture(-1L);
+        }
+    }
+
+    /** The count, or -1 if it is not there by {@code deadline} (System.nanoTime). */
+    private static long awaitCount(CompletableFuture<Long> f, long deadline) {
+        try {
+            return f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
     private long chunksHeld(NodeInfo n) {
         if (n.state() == NodeState.REMOVED || n.peerAddress() == null) return -1;
         try {

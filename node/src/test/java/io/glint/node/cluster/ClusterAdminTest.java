@@ -18,6 +18,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import static io.glint.node.cluster.ClusterProcesses.await;
@@ -134,6 +138,31 @@ class ClusterAdminTest {
                 }
                 assertEquals("leader", node(s, s.path("leader").asText()).path("raft_role").asText(), s::toString);
             }
+
+            // --- a hung node (SIGSTOP: its sockets accept, nothing answers) ---
+            // Several status calls at once each still count every other node's chunks: the nodes
+            // are asked side by side, and the hung one is shown as unknown after a bounded wait.
+            String leader = c.status(0).path("leader").asText();
+            int hung = id(1).equals(leader) ? 2 : 1; // neither the node asked nor the Raft leader
+            c.signal(hung, "STOP");
+            ExecutorService callers = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<JsonNode>> calls = new ArrayList<>();
+                for (int k = 0; k < 4; k++) calls.add(callers.submit(() -> c.status(0)));
+                for (Future<JsonNode> f : calls) {
+                    JsonNode s = f.get(60, TimeUnit.SECONDS);
+                    assertEquals(-1, node(s, id(hung)).path("chunks_held").asLong(), () -> "the hung node: " + s);
+                    for (int i = 0; i < 3; i++) {
+                        int k = i;
+                        if (k != hung) assertTrue(node(s, id(k)).path("chunks_held").asLong() >= 0, () -> id(k) + " answers: " + s);
+                    }
+                }
+            } finally {
+                callers.shutdownNow();
+                c.signal(hung, "CONT");
+            }
+            awaitStatus(c, 0, ClusterAdminTest::healthy, "the hung node is back");
+            mark(timings, t0, "a hung node");
 
             // --- admin only ---
             String[] member = {"X-Roles", "member", "X-Project-Id", "p1"};

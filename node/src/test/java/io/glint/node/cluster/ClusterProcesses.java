@@ -198,6 +198,21 @@ final class ClusterProcesses implements AutoCloseable {
     }
 
     /**
+     * Sends {@code signal} (STOP, CONT) to node i's JVM and whatever wraps it. A stopped node keeps
+     * its sockets: the kernel accepts connections and requests for it, and nothing answers them.
+     */
+    void signal(int i, String signal) throws IOException, InterruptedException {
+        Process p = processes[i];
+        if (p == null) throw new IllegalStateException(id(i) + " is not running");
+        List<String> cmd = new ArrayList<>(List.of("kill", "-" + signal, Long.toString(p.pid())));
+        p.descendants().forEach(h -> cmd.add(Long.toString(h.pid())));
+        Process k = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        if (!k.waitFor(30, TimeUnit.SECONDS) || k.exitValue() != 0) {
+            throw new IOException("kill -" + signal + " of " + id(i) + ": " + new String(k.getInputStream().readAllBytes()));
+        }
+    }
+
+    /**
      * SIGKILL to the node's JVM and whatever wraps it: a launch prefix such as faketime forks the
      * JVM and waits for it, so killing only the wrapper would leave the node running.
      */
