@@ -79,6 +79,17 @@ public final class NodeBench {
      * less on a 2-core machine shared with the other server, the client and dd swings by +-25%.
      */
     static final int DATA_ROUNDS = 3;
+    /**
+     * Rounds for an image of at most {@link #SHORT_TRANSFER_BYTES}: a 100 MiB download lasts 40-70 ms,
+     * and three of them gave medians from 1.2 to 1.35 x Glance's in successive runs (single rounds
+     * of the same server ran from 1619 to 3218 MB/s); nine cost a few seconds more per server.
+     */
+    static final int SHORT_TRANSFER_ROUNDS = 9;
+    static final long SHORT_TRANSFER_BYTES = 256 * MIB;
+
+    static int roundsFor(long sizeBytes) {
+        return sizeBytes <= SHORT_TRANSFER_BYTES ? SHORT_TRANSFER_ROUNDS : DATA_ROUNDS;
+    }
 
     /** What one run does; {@link #full()} is the benchmark, {@link #quick()} a short development run. */
     record Settings(String label, long warmupImageBytes, int requestWarmupCycles, long smallImageBytes, long largeImageBytes, int listImages,
@@ -225,8 +236,9 @@ public final class NodeBench {
             rawDisk(size, sizeBytes, seed ^ 0xA5A5A5A5L);
             for (Server s : List.of(glint, glance)) {
                 try {
-                    double[][] rounds = new double[3][DATA_ROUNDS];
-                    for (int round = 0; round < DATA_ROUNDS; round++) {
+                    int roundCount = roundsFor(sizeBytes);
+                    double[][] rounds = new double[3][roundCount];
+                    for (int round = 0; round < roundCount; round++) {
                         long roundSeed = seed + 0x9E3779B97F4A7C15L * round;
                         String md5 = md5Of(roundSeed, sizeBytes);
                         double[] f = imageRoundTrip(s, size + " round " + (round + 1), sizeBytes, roundSeed, md5);
@@ -238,7 +250,7 @@ public final class NodeBench {
                     record(s.name(), "download " + size, median(rounds[1]));
                     record(s.name(), "curl download " + size, median(rounds[2]));
                     System.out.printf("   %-6s median of %d: upload %8.1f MB/s   download %8.1f MB/s   (curl %8.1f MB/s)%n", s.name(),
-                            DATA_ROUNDS, median(rounds[0]), median(rounds[1]), median(rounds[2]));
+                            roundCount, median(rounds[0]), median(rounds[1]), median(rounds[2]));
                 } catch (Exception e) {
                     failed(s, "upload/download " + size, e);
                 }
