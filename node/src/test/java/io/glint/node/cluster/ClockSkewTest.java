@@ -9,15 +9,18 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import static io.glint.node.cluster.ClusterProcesses.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -96,6 +99,17 @@ class ClockSkewTest {
                 JsonNode s = c.status(i);
                 assertEquals(0, s.path("reaper").path("leases_expired").asLong(), "no lease taken back on " + ClusterProcesses.id(i));
             }
+
+            // Timestamps stay sane: an image created through a node with a true clock and then
+            // changed through the one five minutes behind is not updated before it was created.
+            String fresh = c.createImage(other, "created-on-time");
+            HttpResponse<String> tagged = c.send(HttpRequest.newBuilder(URI.create(c.url(skewed) + "/v2/images/" + fresh + "/tags/late"))
+                    .timeout(Duration.ofSeconds(30)).PUT(HttpRequest.BodyPublishers.noBody()).build());
+            assertEquals(204, tagged.statusCode(), tagged::body);
+            JsonNode image = ClusterProcesses.JSON.readTree(c.get(other, "/v2/images/" + fresh).body());
+            Instant created = Instant.parse(image.path("created_at").asText());
+            Instant updated = Instant.parse(image.path("updated_at").asText());
+            assertFalse(updated.isBefore(created), () -> "updated_at " + updated + " before created_at " + created + ": " + image);
         }
     }
 

@@ -28,7 +28,18 @@ final class ImageCommands {
      * through here, so this is where the transition table of spec §3.2 is asserted: a change
      * outside it is a bug in a handler and stops the state machine rather than corrupt the registry.
      */
-    static void save(Txn txn, Image before, Image after) {
+    /**
+     * Stores {@code after} in place of {@code before} and returns what was stored. A command's time
+     * is its coordinator's clock, and a node whose clock lags would otherwise give an image an
+     * {@code updated_at} before its {@code created_at} or its last change (fault matrix #18): the
+     * stored time is never earlier than either. It is taken from the record, so every member
+     * stores the same.
+     */
+    static Image save(Txn txn, Image before, Image after) {
+        if (before != null) {
+            long floor = Math.max(before.createdAtMillis(), before.updatedAtMillis());
+            if (after.updatedAtMillis() < floor) after = after.withUpdatedAt(floor);
+        }
         ImageStatus from = before == null ? null : before.status();
         boolean allowed = from == null ? after.status() == ImageStatus.QUEUED
                 : from == after.status() || from.canMoveTo(after.status());
@@ -38,6 +49,7 @@ final class ImageCommands {
         }
         Records.putImage(txn, after);
         Indexes.update(txn, before, after);
+        return after;
     }
 
     static Result create(Txn txn, Command.CreateImage c) {
@@ -93,8 +105,7 @@ final class ImageCommands {
         if (after.equals(before)) return Result.ok(before);
         Result quota = Checks.quotasOnGrowth(Records.settings(txn), before, after);
         if (quota != null) return quota;
-        save(txn, before, after);
-        return Result.ok(after);
+        return Result.ok(save(txn, before, after));
     }
 
     static Result addTag(Txn txn, Command.AddTag c) {
@@ -108,8 +119,7 @@ final class ImageCommands {
         Image after = before.withTags(tags, c.nowMillis());
         Result quota = Checks.quotasOnGrowth(Records.settings(txn), before, after);
         if (quota != null) return quota;
-        save(txn, before, after);
-        return Result.ok(after);
+        return Result.ok(save(txn, before, after));
     }
 
     static Result removeTag(Txn txn, Command.RemoveTag c) {
@@ -121,8 +131,7 @@ final class ImageCommands {
         List<String> tags = new ArrayList<>(before.tags());
         tags.remove(c.tag());
         Image after = before.withTags(tags, c.nowMillis());
-        save(txn, before, after);
-        return Result.ok(after);
+        return Result.ok(save(txn, before, after));
     }
 
     /** Spec §4.10: active <-> deactivated; the target status itself is a no-op; anything else 403. */
@@ -139,8 +148,7 @@ final class ImageCommands {
                     + " an image in status '" + before.status().wire() + "'");
         }
         Image after = before.withStatus(target, nowMillis);
-        save(txn, before, after);
-        return Result.ok(after);
+        return Result.ok(save(txn, before, after));
     }
 
     static Result delete(Txn txn, Command.DeleteImage c) {

@@ -91,8 +91,7 @@ final class UploadCommands {
         }
         Manifests.replace(txn, c.imageId(), c.manifest());
         Records.deleteUpload(txn, c.imageId());
-        ImageCommands.save(txn, before, after);
-        return Result.ok(after);
+        return Result.ok(ImageCommands.save(txn, before, after));
     }
 
     static Result abort(Txn txn, Command.AbortUpload c) {
@@ -126,7 +125,6 @@ final class UploadCommands {
         Manifests.replace(txn, before.id(), null);
         Records.deleteUpload(txn, before.id());
         Image after = before.requeued(nowMillis);
-        ImageCommands.save(txn, before, after);
-        return Result.ok(after);
+        return Result.ok(ImageCommands.save(txn, before, after));
     }
 }

@@ -66,6 +66,12 @@ public record Image(
                 diskFormat, sizeBytes, virtualSizeBytes, md5, hashAlgo, hashValue, createdAtMillis, nowMillis, tags, extra);
     }
 
+    /** This image with only its {@code updated_at} changed. */
+    public Image withUpdatedAt(long millis) {
+        return new Image(id, name, status, visibility, isProtected, osHidden, owner, minDisk, minRam, containerFormat,
+                diskFormat, size, virtualSize, checksum, osHashAlgo, osHashValue, createdAtMillis, millis, tags, extra);
+    }
+
     public Image withTags(List<String> newTags, long nowMillis) {
         return new Image(id, name, status, visibility, isProtected, osHidden, owner, minDisk, minRam, containerFormat,
                 diskFormat, size, virtualSize, checksum, osHashAlgo, osHashValue, createdAtMillis, nowMillis, newTags, extra);
