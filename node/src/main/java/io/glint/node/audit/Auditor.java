@@ -180,9 +180,11 @@ public final class Auditor implements AutoCloseable {
     /** One deep pass now, at the background pace, repairing what it finds. */
     public ScanReport runDeepPass() throws InterruptedException {
         ScanReport r = walk(true, true, background, "deep pass");
+        // Recorded before it is counted: whoever sees the count (a test, the status page) can rely on
+        // the record, and a close that interrupts the pass thread right after can not lose it.
+        if (r.complete()) writeLastDeepPass(r.startedAtMillis());
         passes.incrementAndGet();
         deepPasses.incrementAndGet();
-        if (r.complete()) writeLastDeepPass(r.startedAtMillis());
         return r;
     }
 
