@@ -51,7 +51,10 @@ class ReaperTest {
     @BeforeEach
     void setUp() throws Exception {
         node = new LocalNodeFixture(dir.resolve("v"));
-        clock = new MutableClock(System.currentTimeMillis());
+        // A minute ahead of the wall clock, which the fixture stamps its images with: what this
+        // test's leader proposes then comes after them, as it does in a cluster (a delete stamped
+        // before the image's last change would be floored to that change, and its delay with it).
+        clock = new MutableClock(System.currentTimeMillis() + 60_000);
     }
 
     Reaper reaper(RegistryClient registry, Reaper.Settings settings, long deletesPerSecond) {
