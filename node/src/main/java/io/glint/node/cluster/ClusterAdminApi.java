@@ -178,7 +178,7 @@ public final class ClusterAdminApi {
         return Response.json(HttpResponseStatus.OK, Map.of("cluster_name", server.config().clusterName(), "members", members));
     }
 
-    /** Chunks the node holds, as its own digests report (-1 when it does not answer). */
+    /** Asks the node for its chunk count on the status pool; -1 at once when the pool is full. */
     private CompletableFuture<Long> probeChunksHeld(NodeInfo n) {
         try {
             return CompletableFuture.supplyAsync(() -> chunksHeld(n), statusProbes);
@@ -199,6 +199,7 @@ public final class ClusterAdminApi {
         }
     }
 
+    /** Chunks the node holds, as its own digests report (-1 when it does not answer). */
     private long chunksHeld(NodeInfo n) {
         if (n.state() == NodeState.REMOVED || n.peerAddress() == null) return -1;
         try {

@@ -24,16 +24,13 @@ final class ImageCommands {
     private ImageCommands() {}
 
     /**
-     * Writes a changed image and keeps the secondary indexes in step. Every status change passes
-     * through here, so this is where the transition table of spec §3.2 is asserted: a change
-     * outside it is a bug in a handler and stops the state machine rather than corrupt the registry.
-     */
-    /**
-     * Stores {@code after} in place of {@code before} and returns what was stored. A command's time
-     * is its coordinator's clock, and a node whose clock lags would otherwise give an image an
-     * {@code updated_at} before its {@code created_at} or its last change (fault matrix #18): the
-     * stored time is never earlier than either. It is taken from the record, so every member
-     * stores the same.
+     * Writes a changed image, keeps the secondary indexes in step, and returns what was stored.
+     * Every status change passes through here, so this is where the transition table of spec §3.2
+     * is asserted: a change outside it is a bug in a handler and stops the state machine rather
+     * than corrupt the registry. A command's time is its coordinator's clock, and a node whose
+     * clock lags would otherwise give an image an {@code updated_at} before its {@code created_at}
+     * or its last change (fault matrix #18): the stored time is never earlier than either. It is
+     * taken from the record, so every member stores the same.
      */
     static Image save(Txn txn, Image before, Image after) {
         if (before != null) {
