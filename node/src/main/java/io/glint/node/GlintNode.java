@@ -83,6 +83,7 @@ public final class GlintNode implements AutoCloseable {
     private final PeerClient peerClient;
     private final ChunkFetcher chunkFetcher;
     private final ExecutorService peerIo;
+    private final ThreadPoolExecutor statusProbes;
     private final ReplicatedChunks replicated;
     private final Membership membership;
     private final Replicator replicator;
@@ -201,7 +202,10 @@ public final class GlintNode implements AutoCloseable {
                         config.delete().delaySeconds() * 1000L, reaping.quarantineRetentionSeconds() * 1000L,
                         config.upload().leaseSeconds() * 1000L),
                 new Replicator.Throttle(reaping.deletesPerSecond()));
-        new ClusterAdminApi(registry, registryServer, view, peerClient, replicator, replicated, chunks, clock)
+        statusProbes = new ThreadPoolExecutor(ClusterAdminApi.STATUS_PROBE_THREADS, ClusterAdminApi.STATUS_PROBE_THREADS, 30,
+                TimeUnit.SECONDS, new ArrayBlockingQueue<>(ClusterAdminApi.STATUS_PROBES_QUEUED_MAX), daemon("status-probe"));
+        statusProbes.allowCoreThreadTimeOut(true); // idle between status calls
+        new ClusterAdminApi(registry, registryServer, view, peerClient, replicator, replicated, chunks, clock, statusProbes)
                 .section("membership", membership::counters)
                 .section("auditor", auditor::counters)
                 .section("reaper", reaper::counters)
@@ -374,6 +378,7 @@ public final class GlintNode implements AutoCloseable {
         replication.shutdownNow();
         cacheWorker.shutdownNow();
         peerIo.shutdownNow();
+        statusProbes.shutdownNow();
         chunkFetcher.close();
         importTasks.shutdownNow();
         scheduler.shutdownNow();

@@ -21,14 +21,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The operator's cluster API under {@code /glint/v1/} (DESIGN §8), admin only:
@@ -55,20 +53,24 @@ public final class ClusterAdminApi {
     /** The status page asks every node for its chunk count; a node that does not answer soon shows -1. */
     static final java.time.Duration STATUS_PEER_TIMEOUT = java.time.Duration.ofSeconds(2);
     /**
-     * Threads that ask the nodes for their chunk counts, so that the nodes are asked at once (the
-     * common pool has a single thread on a 2-core machine, where one hung node held up the rest
-     * and every further status call queued another two seconds behind it). Idle threads end; past
+     * The size of the pool that asks the nodes for their chunk counts, so that the nodes are asked
+     * at once (the common pool has a single thread on a 2-core machine, where one hung node held
+     * up the rest and every further status call queued another two seconds behind it); past
      * {@link #STATUS_PROBES_QUEUED_MAX} waiting questions a node's count is shown as unknown (-1).
      */
-    static final int STATUS_PROBE_THREADS = 8;
-    static final int STATUS_PROBES_QUEUED_MAX = 64;
+    public static final int STATUS_PROBE_THREADS = 8;
+    public static final int STATUS_PROBES_QUEUED_MAX = 64;
     private final PeerClient statusPeers;
-    private final ThreadPoolExecutor statusProbes;
+    private final Executor statusProbes;
     /** Further counters on the status page, by section name (the auditor's, the reaper's). */
     private final Map<String, java.util.function.Supplier<Map<String, Object>>> sections = new LinkedHashMap<>();
 
+    /**
+     * @param statusProbes where the status page asks the nodes for their chunk counts: a bounded
+     *                     pool of {@link #STATUS_PROBE_THREADS} (a full one answers -1)
+     */
     public ClusterAdminApi(Registry registry, RegistryServer server, ClusterView view, PeerClient peers, Replicator replicator,
-                           ReplicatedChunks chunks, ChunkStore store, Clock clock) {
+                           ReplicatedChunks chunks, ChunkStore store, Clock clock, Executor statusProbes) {
         this.registry = registry;
         this.server = server;
         this.view = view;
@@ -78,14 +80,7 @@ public final class ClusterAdminApi {
         this.store = store;
         this.clock = clock;
         this.statusPeers = peers.withTimeout(STATUS_PEER_TIMEOUT);
-        AtomicInteger n = new AtomicInteger();
-        this.statusProbes = new ThreadPoolExecutor(STATUS_PROBE_THREADS, STATUS_PROBE_THREADS, 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(STATUS_PROBES_QUEUED_MAX), r -> {
-                    Thread t = new Thread(r, "status-probe-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        this.statusProbes.allowCoreThreadTimeOut(true);
+        this.statusProbes = statusProbes;
     }
 
     /** Adds a section of counters to the status page; call before {@link #register}. */
