@@ -2,6 +2,7 @@ package io.glint.node;
 
 import io.glint.node.config.ConfigLoader;
 import io.glint.node.config.NodeConfig;
+import io.glint.registry.ratis.RegistryServer;
 
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -26,7 +27,14 @@ public final class Main {
             return;
         }
         Path base = Path.of(System.getProperty("glint.home", ".")).toAbsolutePath();
-        GlintNode node = new GlintNode(config, base);
+        GlintNode node;
+        try {
+            node = new GlintNode(config, base);
+        } catch (RegistryServer.ForeignStorageException e) {
+            System.err.println("glint: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         System.out.println("glint node " + config.node().id() + " serving http://" + config.http().host() + ":"
                 + node.httpPort());
         CountDownLatch stopped = new CountDownLatch(1);

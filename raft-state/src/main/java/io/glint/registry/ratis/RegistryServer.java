@@ -21,6 +21,7 @@ import org.apache.ratis.util.TimeDuration;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +30,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * One member of the registry's Raft group: a Ratis server (Netty transport, fsynced segmented log)
@@ -140,15 +143,28 @@ public final class RegistryServer implements AutoCloseable {
     static final long APPEND_BUFFER_BYTES = 6L << 20;
     /** The log's write buffer (Ratis's default); it must exceed {@link #APPEND_BUFFER_BYTES}. */
     static final long LOG_WRITE_BUFFER_BYTES = 8L << 20;
+    /** How Ratis names a group's directory in the storage directory: the group id. */
+    private static final Pattern UUID_DIR = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
 
     private final Config config;
     private final RaftGroup group;
     private final RegistryStateMachine stateMachine;
     private final RaftServer server;
 
+    /**
+     * The storage directory holds the Raft group of another cluster: this node's data was made under
+     * another {@code raft.clusterName} (the group id is derived from it).
+     */
+    public static final class ForeignStorageException extends IllegalStateException {
+        ForeignStorageException(String message) {
+            super(message);
+        }
+    }
+
     private RegistryServer(Config config) throws IOException {
         this.config = config;
         this.group = group(config.clusterName(), config.peers());
+        requireOwnStorage(config.storageDir(), group.getGroupId(), config.clusterName());
         this.stateMachine = new RegistryStateMachine();
         this.server = RaftServer.newBuilder()
                 .setServerId(RaftPeerId.valueOf(config.nodeId()))
@@ -158,6 +174,28 @@ public final class RegistryServer implements AutoCloseable {
                 // Recover the existing storage, or format it when there is none (first start, wiped).
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
+    }
+
+    /**
+     * Refuses storage that holds a Raft group other than {@code group}. Ratis would recover every
+     * group it finds there with this one state machine, and fail with "ILLEGAL TRANSITION ...
+     * STARTING -> STARTING" after it had formatted a new, empty group beside the old one; a changed
+     * cluster name must not start a node afresh beside its old data either.
+     */
+    static void requireOwnStorage(Path storageDir, RaftGroupId group, String clusterName) throws IOException {
+        if (!Files.isDirectory(storageDir)) return;
+        String own = group.getUuid().toString();
+        List<String> foreign;
+        try (Stream<Path> entries = Files.list(storageDir)) {
+            foreign = entries.filter(Files::isDirectory).map(p -> p.getFileName().toString())
+                    .filter(name -> UUID_DIR.matcher(name).matches() && !name.equals(own)).sorted().toList();
+        }
+        if (!foreign.isEmpty()) {
+            throw new ForeignStorageException("the registry storage " + storageDir + " holds the Raft group of another"
+                    + " cluster (" + String.join(", ", foreign) + "), not that of cluster name '" + clusterName + "' (" + own
+                    + "): raft.clusterName must stay what it was when this node's data was made. To start this node"
+                    + " afresh instead, move its data directory away.");
+        }
     }
 
     /** Builds and starts a member; it joins (or forms) the group in the background. */

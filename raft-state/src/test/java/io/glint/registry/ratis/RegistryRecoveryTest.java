@@ -60,4 +60,41 @@ class RegistryRecoveryTest {
             assertTrue(again.propose(TestCommands.create(TestCommands.newImageId())).get(60, TimeUnit.SECONDS).isOk());
         }
     }
+
+    /**
+     * A node's data made under one cluster name, started under another (an edited {@code
+     * raft.clusterName}), is refused with an error that says so, and nothing is written beside it;
+     * under its own name it starts again with its data. Before, Ratis formatted a second, empty group
+     * beside the old one and then failed with "ILLEGAL TRANSITION ... STARTING -> STARTING", under
+     * either name.
+     */
+    @Test
+    void storageOfAnotherClusterNameIsRefusedAndLeftAsItWas(@TempDir Path root) throws Exception {
+        String id = TestCommands.newImageId();
+        Path storage;
+        try (InProcessCluster a = InProcessCluster.builder(root).clusterName("cluster-a").voters(1).start()) {
+            assertTrue(a.registry("n1").propose(TestCommands.create(id)).get(60, TimeUnit.SECONDS).isOk());
+            storage = a.storageDir("n1");
+        }
+        List<Path> before;
+        try (var entries = Files.list(storage)) {
+            before = entries.sorted().toList();
+        }
+
+        InProcessCluster.Builder renamed = InProcessCluster.builder(root).clusterName("cluster-b").voters(1);
+        RegistryServer.ForeignStorageException e =
+                org.junit.jupiter.api.Assertions.assertThrows(RegistryServer.ForeignStorageException.class, renamed::start);
+        assertTrue(e.getMessage().contains("'cluster-b'"), e.getMessage());
+        assertTrue(e.getMessage().contains(RegistryServer.groupId("cluster-a").getUuid().toString()), e.getMessage());
+        assertTrue(e.getMessage().contains(storage.toString()), e.getMessage());
+        try (var entries = Files.list(storage)) {
+            assertEquals(before, entries.sorted().toList(), "nothing was made beside the old group");
+        }
+
+        try (InProcessCluster again = InProcessCluster.builder(root).clusterName("cluster-a").voters(1).start()) {
+            RegistryServer s = again.server("n1");
+            InProcessCluster.await(BOUND, () -> s.stateMachine().readLocal(TestCommands.record(id)).isOk(),
+                    () -> "the image made before is back, applied " + s.stateMachine().appliedIndex());
+        }
+    }
 }
