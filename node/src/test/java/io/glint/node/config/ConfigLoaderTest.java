@@ -27,6 +27,28 @@ class ConfigLoaderTest {
         assertTrue(c.api().webDownloadAllowedHosts().isEmpty(), "web-download is denied by default");
     }
 
+    /**
+     * {@code bin/glint local up --nodes 1|3|5} start differently named clusters; a data directory
+     * made by one must never be started by another (the node refuses another cluster's registry),
+     * so every shipped local config has a data directory of its own.
+     */
+    @Test
+    void theShippedLocalClustersKeepTheirDataApart() throws Exception {
+        List<Path> configs = new java.util.ArrayList<>(List.of(Path.of("../cluster-configs/single-node.yaml")));
+        for (String dir : List.of("local-3-node", "local-5-node")) {
+            try (var files = Files.list(Path.of("../cluster-configs", dir))) {
+                files.filter(f -> f.toString().endsWith(".yaml")).sorted().forEach(configs::add);
+            }
+        }
+        assertEquals(9, configs.size(), configs.toString());
+        java.util.Map<String, String> clusterOfDataDir = new java.util.HashMap<>();
+        for (Path f : configs) {
+            NodeConfig c = ConfigLoader.load(f);
+            String previous = clusterOfDataDir.put(c.node().dataDir(), c.raft().clusterName() + "/" + c.node().id());
+            assertEquals(null, previous, f + " shares its data directory " + c.node().dataDir() + " with " + previous);
+        }
+    }
+
     @Test
     void anEmptyFileGivesEveryDefault(@TempDir Path dir) throws Exception {
         Path f = Files.writeString(dir.resolve("empty.yaml"), "");
