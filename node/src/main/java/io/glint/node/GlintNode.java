@@ -20,6 +20,8 @@ import io.glint.node.cluster.Replicator;
 import io.glint.node.config.NodeConfig;
 import io.glint.node.http.HttpOptions;
 import io.glint.node.http.HttpServer;
+import io.glint.node.http.HttpStats;
+import io.glint.node.metrics.NodeMetrics;
 import io.glint.node.http.Router;
 import io.glint.node.image.DownloadService;
 import io.glint.node.image.ImageWriter;
@@ -215,9 +217,14 @@ public final class GlintNode implements AutoCloseable {
                 daemon("audit-coordinator"));
         new AuditApi(new AuditCoordinator(client, view, peerClient.withTimeout(AUDIT_PEER_TIMEOUT), auditRunner, clock), client)
                 .register(router);
+        NodeMetrics metrics = new NodeMetrics();
+        registerMetrics(metrics, chunks, uploads, downloads);
+        metrics.register(router);
         HttpOptions http = HttpOptions.defaults(config.http().host(), config.http().port());
         this.http = new HttpServer(http, router, new NoAuthAuthenticator(config.auth().defaultProject()),
                 DiscoveryApi::normalize);
+        registerMetrics(metrics, "glint.http", this.http);
+        registerMetrics(metrics, "glint.peer.http", peerServer);
 
         long intervalMillis = config.replication().intervalSeconds() * 1000L;
         scheduler.scheduleWithFixedDelay(this::triggerReplication, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
@@ -225,6 +232,79 @@ public final class GlintNode implements AutoCloseable {
         replicator.onGroupRequested(this::triggerReplication);
         auditor.start();
         reaper.start();
+    }
+
+    /**
+     * The node's counters at {@code /metrics} (DESIGN §8): what each service already counts for the
+     * status page, read at every scrape.
+     */
+    private void registerMetrics(NodeMetrics m, ChunkStore chunks, UploadService uploads, DownloadService downloads) {
+        m.gauge("glint.registry.leader", () -> registryServer.isLeaderReady() ? 1 : 0)
+                .gauge("glint.chunk_store.chunks", index::chunkCount)
+                .counter("glint.chunk_store.chunks_written", chunks::chunksWritten)
+                .counter("glint.chunk_store.bytes_written", chunks::bytesWritten)
+                .counter("glint.chunk_store.dedup_hits", chunks::dedupHits)
+                .counter("glint.chunk_store.corrupt_found", chunks::corruptFound)
+                .counter("glint.upload.images", uploads::uploadsCommitted)
+                .counter("glint.upload.bytes", uploads::bytesCommitted)
+                .counter("glint.upload.failures", uploads::uploadsFailed)
+                .counter("glint.download.images", downloads::downloads)
+                .counter("glint.download.bytes", downloads::bytesSent)
+                .counter("glint.download.broken_off", downloads::brokenOff)
+                .counter("glint.download.chunks_from_peers", downloads::chunksFromPeers)
+                .counter("glint.peer.chunks_served", peerApi::chunksServed)
+                .counter("glint.peer.bytes_served", peerApi::bytesServed)
+                .counter("glint.peer.chunks_received", peerApi::chunksReceived)
+                .counter("glint.peer.bytes_received", peerApi::bytesReceived)
+                .counter("glint.peer.refused_busy", peerApi::refusedBusy)
+                .counter("glint.peer.bytes_sent", peerClient::bytesSent)
+                .counter("glint.peer.bytes_fetched", () -> peerClient.bytesFetched() + chunkFetcher.bytesFetched())
+                .counter("glint.peer.bad_copies", () -> peerClient.badCopies() + chunkFetcher.badCopies())
+                .counter("glint.replication.writes_under_replicated", replicated::underReplicatedWrites)
+                .counter("glint.replication.fetch_failovers", replicated::fetchFailovers)
+                .counter("glint.replicator.passes", replicator::passes)
+                .gauge("glint.replicator.under_replicated_chunks", replicator::missingLastPass)
+                .counter("glint.replicator.chunks_fetched", replicator::chunksFetched)
+                .counter("glint.replicator.bytes_fetched", replicator::bytesFetched)
+                .counter("glint.replicator.chunks_handed_off", replicator::chunksHandedOff)
+                .counter("glint.replicator.fetch_failures", replicator::fetchFailures)
+                .counter("glint.membership.heartbeats", membership::heartbeats)
+                .counter("glint.membership.heartbeat_failures", membership::heartbeatFailures)
+                .counter("glint.membership.marked_down", membership::markedDown)
+                .counter("glint.auditor.passes", auditor::passes)
+                .counter("glint.auditor.deep_passes", auditor::deepPasses)
+                .counter("glint.auditor.scans", auditor::scans)
+                .counter("glint.auditor.chunks_checked", auditor::chunksChecked)
+                .counter("glint.auditor.bytes_verified", auditor::bytesVerified)
+                .counter("glint.auditor.corrupt_found", auditor::corruptFound)
+                .counter("glint.auditor.truncated_found", auditor::truncatedFound)
+                .counter("glint.auditor.missing_found", auditor::missingFound)
+                .counter("glint.auditor.quarantined", auditor::quarantined)
+                .counter("glint.reaper.passes", reaper::passes)
+                .counter("glint.reaper.images_purged", reaper::purged)
+                .counter("glint.reaper.leases_expired", reaper::leasesExpired)
+                .counter("glint.reaper.orphans_deleted", reaper::orphansDeleted)
+                .counter("glint.reaper.orphan_bytes", reaper::orphanBytes)
+                .counter("glint.reaper.registry_failures", reaper::registryFailures)
+                .gauge("glint.cache.images", cache::imagesCached)
+                .gauge("glint.cache.images_queued", cache::imagesQueued)
+                .gauge("glint.cache.bytes", cache::bytesCached)
+                .counter("glint.cache.chunks_pulled", cache::chunksPulled)
+                .counter("glint.cache.bytes_pulled", cache::bytesPulled);
+    }
+
+    /** One HTTP server's answers, under {@code prefix}. */
+    private static void registerMetrics(NodeMetrics m, String prefix, HttpServer server) {
+        HttpStats s = server.stats();
+        for (int c = 1; c <= 5; c++) {
+            int statusClass = c;
+            m.counter(prefix + ".responses_" + c + "xx", () -> s.responses(statusClass));
+        }
+        m.counter(prefix + ".bodies_broken_off", s::brokenOff)
+                .counter(prefix + ".refused_busy", s::refusedBusy)
+                .gauge(prefix + ".workers_busy", server::workersBusy)
+                .gauge(prefix + ".workers_queued", server::workersQueued)
+                .metric(prefix + ".request_seconds", s.handled());
     }
 
     /** A consistency audit's scan of this node's chunks (DESIGN §6), by the auditor at its scan rate. */

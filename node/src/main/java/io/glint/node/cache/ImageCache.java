@@ -332,14 +332,29 @@ public final class ImageCache {
     /** For the status page. */
     public synchronized Map<String, Object> counters() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("images_cached", cached.size());
-        m.put("images_queued", queued.size());
-        m.put("bytes_cached", cached.values().stream().mapToLong(Entry::sizeBytes).sum());
+        m.put("images_cached", imagesCached());
+        m.put("images_queued", imagesQueued());
+        m.put("bytes_cached", bytesCached());
         m.put("prefetched", prefetched.get());
         m.put("prefetch_failures", prefetchFailures.get());
         m.put("chunks_pulled", chunksPulled.get());
         m.put("bytes_pulled", bytesPulled.get());
         return m;
+    }
+
+    /** Images whose every chunk is on this node's volume. */
+    public synchronized long imagesCached() {
+        return cached.size();
+    }
+
+    /** Images waiting for their missing chunks to be pulled here. */
+    public synchronized long imagesQueued() {
+        return queued.size();
+    }
+
+    /** The size of the cached images together. */
+    public synchronized long bytesCached() {
+        return cached.values().stream().mapToLong(Entry::sizeBytes).sum();
     }
 
     public long prefetched() {

@@ -76,8 +76,11 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private volatile ChannelBodySink sink;
     private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
 
+    private final HttpStats stats;
+
     HttpDispatcher(HttpOptions options, Router router, Authenticator auth, UnaryOperator<String> pathNormalizer,
-                   Executor workers) {
+                   Executor workers, HttpStats stats) {
+        this.stats = stats;
         this.options = options;
         this.router = router;
         this.auth = auth;
@@ -260,6 +263,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
             workers.execute(() -> run(r, handler, accept, keepAlive));
         } catch (RejectedExecutionException e) {
             discarding = true;
+            stats.countRefusedBusy();
             writeError(new ApiException(HttpResponseStatus.SERVICE_UNAVAILABLE, "The server is too busy; retry later."),
                     accept, r.requestId(), true);
         }
@@ -267,6 +271,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
 
     /** Worker thread: runs the handler and writes its response. */
     private void run(Request r, Route.Handler handler, String accept, boolean keepAlive) {
+        long start = System.nanoTime();
         Response resp;
         try {
             resp = handler.handle(r);
@@ -280,7 +285,11 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
         boolean bodyUnread = r.bodyStream() != null && !((RequestBodyStream) r.bodyStream()).fullyConsumed();
         boolean closeAfter = !keepAlive || bodyUnread;
         if (r.bodyStream() != null) ((RequestBodyStream) r.bodyStream()).close();
-        closeAfter |= !send(resp, r.requestId(), closeAfter);
+        stats.countResponse(resp.status().code());
+        boolean sent = send(resp, r.requestId(), closeAfter);
+        if (!sent) stats.countBrokenOff();
+        if (resp.streamer() == null) stats.timeHandled(System.nanoTime() - start);
+        closeAfter |= !sent;
         boolean close = closeAfter;
         ctx.executor().execute(() -> afterResponse(close));
     }
@@ -330,6 +339,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
 
     /** Event loop: writes an error decided before any handler ran. */
     private void writeError(ApiException e, String accept, String requestId, boolean closeAfter) {
+        stats.countResponse(e.status().code());
         ctx.channel().writeAndFlush(full(errorResponse(e, accept), requestId, closeAfter));
         responded = true;
         afterResponse(closeAfter);

@@ -41,6 +41,7 @@ public final class HttpServer implements AutoCloseable {
     private final EventLoopGroup io;
     private final ThreadPoolExecutor workers;
     private final Channel serverChannel;
+    private final HttpStats stats = new HttpStats();
 
     public HttpServer(HttpOptions options, Router router, Authenticator auth, UnaryOperator<String> pathNormalizer)
             throws InterruptedException {
@@ -79,11 +80,25 @@ public final class HttpServer implements AutoCloseable {
                                         options.idleConnectionTimeoutMillis(), TimeUnit.MILLISECONDS))
                                 .addLast("codec", new HttpServerCodec(decoder))
                                 .addLast("continue", new HttpServerExpectContinueHandler())
-                                .addLast("dispatch", new HttpDispatcher(options, router, auth, pathNormalizer, workers));
+                                .addLast("dispatch", new HttpDispatcher(options, router, auth, pathNormalizer, workers, stats));
                     }
                 });
         this.serverChannel = b.bind(new InetSocketAddress(options.bindHost(), options.port())).sync().channel();
         LOG.info("HTTP listening on {}", serverChannel.localAddress());
+    }
+
+    /** What this server has answered so far. */
+    public HttpStats stats() {
+        return stats;
+    }
+
+    /** Requests being handled, and requests waiting for a worker. */
+    public int workersBusy() {
+        return workers.getActiveCount();
+    }
+
+    public int workersQueued() {
+        return workers.getQueue().size();
     }
 
     /** The port actually bound (useful with port 0). */

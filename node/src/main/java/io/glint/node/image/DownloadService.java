@@ -23,6 +23,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
 /**
@@ -49,6 +50,10 @@ public final class DownloadService {
     private final Executor readAhead;
     private final RemoteChunks remote;
     private final Consumer<ChunkInfo> badLocalCopy;
+    private final LongAdder downloads = new LongAdder();
+    private final LongAdder bytesSent = new LongAdder();
+    private final LongAdder brokenOff = new LongAdder();
+    private final LongAdder chunksFromPeers = new LongAdder();
 
     /** Where a chunk this node lacks (or holds a bad copy of) comes from: the other nodes. */
     @FunctionalInterface
@@ -136,6 +141,7 @@ public final class DownloadService {
             for (CompletableFuture<ByteBuf> f : ahead) discard(f);
             throw new DataPathException(503, "The data of image " + imageId + " can not be read: " + e.getMessage(), e);
         }
+        downloads.increment();
         Response.Streamer streamer = sink -> send(chunks, starts, covered, ahead, sink);
         return new Download(manifest, range == null ? null : covered, lengthBytes, streamer);
     }
@@ -184,8 +190,10 @@ public final class DownloadService {
                 int to = (int) Math.min(bytes.readableBytes(), range.last() - start + 1);
                 bytes.setIndex(base + from, base + to);
                 sink.write(bytes);
+                bytesSent.add(to - from);
             }
         } catch (IOException | RuntimeException e) {
+            brokenOff.increment();
             for (CompletableFuture<ByteBuf> f : ahead) discard(f);
             throw e;
         }
@@ -208,6 +216,7 @@ public final class DownloadService {
                     }
                     try {
                         buf = remote.fetch(chunk); // length and CRC32C checked on arrival
+                        chunksFromPeers.increment();
                     } catch (IOException | RuntimeException e) {
                         f.completeExceptionally(e);
                         return;
@@ -222,6 +231,26 @@ public final class DownloadService {
             f.completeExceptionally(new IOException("read-ahead refused: " + e.getMessage(), e));
         }
         return f;
+    }
+
+    /** Downloads (whole images or ranges) whose data was found and began to stream. */
+    public long downloads() {
+        return downloads.sum();
+    }
+
+    /** Image bytes handed to clients' connections. */
+    public long bytesSent() {
+        return bytesSent.sum();
+    }
+
+    /** Downloads that ended before their last byte (a chunk no node could give, or the client left). */
+    public long brokenOff() {
+        return brokenOff.sum();
+    }
+
+    /** Chunks a download got from another node, because this one lacks them or holds a bad copy. */
+    public long chunksFromPeers() {
+        return chunksFromPeers.sum();
     }
 
     /** Gives up on a read-ahead: its buffer, if it arrived or arrives, is released. */

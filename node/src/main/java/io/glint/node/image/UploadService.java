@@ -22,6 +22,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The coordinator of an upload on this node (DESIGN §5, spec §4.6 and §4.8): take the image's
@@ -70,6 +71,10 @@ public final class UploadService {
     private final String nodeId;
     private final Config config;
 
+    private final LongAdder uploadsCommitted = new LongAdder();
+    private final LongAdder bytesCommitted = new LongAdder();
+    private final LongAdder uploadsFailed = new LongAdder();
+
     public UploadService(RegistryClient registry, ImageWriter writer, ScheduledExecutorService scheduler, Clock clock,
                          String nodeId, Config config) {
         this.registry = registry;
@@ -109,14 +114,32 @@ public final class UploadService {
             Result committed = propose(new Command.CommitUpload(clock.millis(), imageId, lease.leaseId, manifest,
                     null, expectedSizeBytes), "commit the upload of image " + imageId);
             if (!committed.isOk()) throw DataPathException.fromResult(committed);
+            uploadsCommitted.increment();
+            bytesCommitted.add(manifest.sizeBytes());
             return committed.value(Image.class);
         } catch (DataPathException | RuntimeException | Error e) {
+            uploadsFailed.increment();
             abortQuietly(lease, e.getMessage());
             throw e;
         } finally {
             lease.finished.set(true);
             renewal.cancel(false);
         }
+    }
+
+    /** Uploads (and stagings, and import writes through {@link #upload}) committed to the registry. */
+    public long uploadsCommitted() {
+        return uploadsCommitted.sum();
+    }
+
+    /** The image bytes those uploads stored. */
+    public long bytesCommitted() {
+        return bytesCommitted.sum();
+    }
+
+    /** Uploads that began and then failed (bad body, client gone, full disk, too few replicas ...): the image went back. */
+    public long uploadsFailed() {
+        return uploadsFailed.sum();
     }
 
     /**

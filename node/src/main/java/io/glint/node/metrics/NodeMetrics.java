@@ -1,0 +1,120 @@
+package io.glint.node.metrics;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.Gauge;
+import com.codahale.metrics.Metric;
+import com.codahale.metrics.MetricRegistry;
+import io.glint.node.http.Response;
+import io.glint.node.http.Route;
+import io.glint.node.http.Router;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.function.LongSupplier;
+
+/**
+ * A node's metrics (DESIGN §8): one Dropwizard {@link MetricRegistry} that every service's
+ * counters are registered in, written in Prometheus' text format by {@link #scrape}.
+ *
+ * <p>The services keep their own counts (atomics they already report on the status page), so the
+ * metrics here read them at scrape time rather than keeping second copies: a {@linkplain #counter
+ * counter} for a count that only grows (Prometheus type counter, name ending in {@code _total}), a
+ * {@linkplain #gauge gauge} for a level. Dots in a name become underscores: {@code
+ * glint.chunk_store.bytes_written} is scraped as {@code glint_chunk_store_bytes_written_total}.
+ */
+public final class NodeMetrics {
+    /** What {@link #scrape} writes: Prometheus' text exposition format 0.0.4. */
+    public static final String CONTENT_TYPE = PrometheusTextFormatWriter.CONTENT_TYPE;
+
+    private final MetricRegistry registry = new MetricRegistry();
+    private final PrometheusRegistry prometheus = new PrometheusRegistry();
+    private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+
+    public NodeMetrics() {
+        DropwizardExports.builder().dropwizardRegistry(registry).register(prometheus);
+    }
+
+    /** The Dropwizard registry, for metrics a service keeps itself (timers, say). */
+    public MetricRegistry registry() {
+        return registry;
+    }
+
+    /** Registers a count that only grows, read from {@code count} at each scrape. */
+    public NodeMetrics counter(String name, LongSupplier count) {
+        registry.register(name, new ReadCounter(count));
+        return this;
+    }
+
+    /** Registers a level (a number that goes up and down), read from {@code value} at each scrape. */
+    public NodeMetrics gauge(String name, LongSupplier value) {
+        registry.register(name, new ReadGauge(value));
+        return this;
+    }
+
+    /** Registers a metric a service keeps itself. */
+    public NodeMetrics metric(String name, Metric metric) {
+        registry.register(name, metric);
+        return this;
+    }
+
+    /** Serves {@link #scrape} at {@code GET /metrics}. */
+    public void register(Router router) {
+        router.add(HttpMethod.GET, "/metrics", Route.BodyMode.NONE,
+                req -> Response.bytes(HttpResponseStatus.OK, CONTENT_TYPE, scrape()));
+    }
+
+    /** Every metric in Prometheus' text format, as of now. */
+    public byte[] scrape() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
+        try {
+            writer.write(out, prometheus.scrape());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a byte array does not fail
+        }
+        return out.toByteArray();
+    }
+
+    /** A Dropwizard counter whose count is kept elsewhere; it is only read. */
+    private static final class ReadCounter extends Counter {
+        private final LongSupplier count;
+
+        ReadCounter(LongSupplier count) {
+            this.count = count;
+        }
+
+        @Override
+        public long getCount() {
+            return count.getAsLong();
+        }
+
+        @Override
+        public void inc(long n) {
+            throw new UnsupportedOperationException("this counter reads a service's own count");
+        }
+
+        @Override
+        public void dec(long n) {
+            throw new UnsupportedOperationException("this counter reads a service's own count");
+        }
+    }
+
+    /** A Dropwizard gauge read from a service. */
+    private static final class ReadGauge implements Gauge<Long> {
+        private final LongSupplier value;
+
+        ReadGauge(LongSupplier value) {
+            this.value = value;
+        }
+
+        @Override
+        public Long getValue() {
+            return value.getAsLong();
+        }
+    }
+}
