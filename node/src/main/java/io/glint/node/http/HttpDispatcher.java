@@ -58,6 +58,7 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private final Authenticator auth;
     private final UnaryOperator<String> pathNormalizer;
     private final Executor workers;
+    private final HttpStats stats;
 
     private ChannelHandlerContext ctx;
     private HttpRequest current;
@@ -76,16 +77,14 @@ final class HttpDispatcher extends ChannelInboundHandlerAdapter {
     private volatile ChannelBodySink sink;
     private final ArrayDeque<HttpObject> pipelined = new ArrayDeque<>();
 
-    private final HttpStats stats;
-
     HttpDispatcher(HttpOptions options, Router router, Authenticator auth, UnaryOperator<String> pathNormalizer,
                    Executor workers, HttpStats stats) {
-        this.stats = stats;
         this.options = options;
         this.router = router;
         this.auth = auth;
         this.pathNormalizer = pathNormalizer;
         this.workers = workers;
+        this.stats = stats;
     }
 
     @Override
