@@ -21,11 +21,11 @@ import io.glint.node.config.NodeConfig;
 import io.glint.node.http.HttpOptions;
 import io.glint.node.http.HttpServer;
 import io.glint.node.http.HttpStats;
-import io.glint.node.metrics.NodeMetrics;
 import io.glint.node.http.Router;
 import io.glint.node.image.DownloadService;
 import io.glint.node.image.ImageWriter;
 import io.glint.node.image.UploadService;
+import io.glint.node.metrics.NodeMetrics;
 import io.glint.node.reaper.Reaper;
 import io.glint.node.audit.ScanReport;
 import io.glint.node.consistency.AuditApi;
@@ -223,8 +223,8 @@ public final class GlintNode implements AutoCloseable {
         HttpOptions http = HttpOptions.defaults(config.http().host(), config.http().port());
         this.http = new HttpServer(http, router, new NoAuthAuthenticator(config.auth().defaultProject()),
                 DiscoveryApi::normalize);
-        registerMetrics(metrics, "glint.http", this.http);
-        registerMetrics(metrics, "glint.peer.http", peerServer);
+        registerHttpMetrics(metrics, "glint.http", this.http);
+        registerHttpMetrics(metrics, "glint.peer.http", peerServer);
 
         long intervalMillis = config.replication().intervalSeconds() * 1000L;
         scheduler.scheduleWithFixedDelay(this::triggerReplication, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
@@ -294,7 +294,7 @@ public final class GlintNode implements AutoCloseable {
     }
 
     /** One HTTP server's answers, under {@code prefix}. */
-    private static void registerMetrics(NodeMetrics m, String prefix, HttpServer server) {
+    private static void registerHttpMetrics(NodeMetrics m, String prefix, HttpServer server) {
         HttpStats s = server.stats();
         for (int c = 1; c <= 5; c++) {
             int statusClass = c;

@@ -92,11 +92,12 @@ public final class HttpServer implements AutoCloseable {
         return stats;
     }
 
-    /** Requests being handled, and requests waiting for a worker. */
+    /** Requests being handled now. */
     public int workersBusy() {
         return workers.getActiveCount();
     }
 
+    /** Requests waiting for a worker. */
     public int workersQueued() {
         return workers.getQueue().size();
     }

@@ -127,7 +127,7 @@ public final class UploadService {
         }
     }
 
-    /** Uploads (and stagings, and import writes through {@link #upload}) committed to the registry. */
+    /** Uploads and stagings ({@code PUT .../file}, {@code PUT .../stage}) committed to the registry. */
     public long uploadsCommitted() {
         return uploadsCommitted.sum();
     }
