@@ -99,6 +99,13 @@ rm -rf "$ROOT/bench/target/lib"
 
 rm -rf "$WORK"
 mkdir -p "$WORK/glint-data" "$WORK/raw"
+# Both servers keep every measured image until the end, beside the dd files: a full or data-only run
+# peaked at 13.2 GiB on one file system here. Fail now rather than with ENOSPC ten minutes in.
+NEED_GIB=15
+for m in "${MODE[@]}"; do [ "$m" = --quick ] && NEED_GIB=3; done
+FREE_GIB=$(( $(df -Pk "$WORK" | awk 'NR == 2 { print $4 }') / 1024 / 1024 ))
+[ "$FREE_GIB" -ge "$NEED_GIB" ] \
+  || die "the run needs about $NEED_GIB GiB free for $WORK and $GLANCE_STATE; $(df -Pk "$WORK" | awk 'NR == 2 { print $6 }') has $FREE_GIB GiB"
 cat > "$WORK/glint.yaml" <<EOF
 # Written by bench/run-node-bench.sh: one node alone, like cluster-configs/single-node.yaml, on the bench's ports.
 node:
