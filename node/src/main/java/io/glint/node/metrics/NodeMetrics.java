@@ -40,11 +40,6 @@ public final class NodeMetrics {
         DropwizardExports.builder().dropwizardRegistry(registry).register(prometheus);
     }
 
-    /** The Dropwizard registry, for metrics a service keeps itself (timers, say). */
-    public MetricRegistry registry() {
-        return registry;
-    }
-
     /** Registers a count that only grows, read from {@code count} at each scrape. */
     public NodeMetrics counter(String name, LongSupplier count) {
         registry.register(name, new ReadCounter(count));
@@ -57,7 +52,7 @@ public final class NodeMetrics {
         return this;
     }
 
-    /** Registers a metric a service keeps itself. */
+    /** Registers a metric a service keeps itself (an HTTP server's request timer, say). */
     public NodeMetrics metric(String name, Metric metric) {
         registry.register(name, metric);
         return this;
