@@ -88,6 +88,11 @@ class MetricsTest {
             double median = after.get("glint_http_request_seconds{quantile=\"0.5\"}");
             assertTrue(median > 0 && median < 30, "API request times are in seconds: median " + median);
 
+            // The JVM's levels are there too: the heap, the direct buffers the chunks were read into, threads.
+            assertTrue(after.get("glint_jvm_memory_heap_used") > 0, "heap used");
+            assertTrue(after.get("glint_jvm_buffers_direct_used") >= 4 << 20, "direct buffers: " + after.get("glint_jvm_buffers_direct_used"));
+            assertTrue(after.get("glint_jvm_threads_count") > 10, "threads: " + after.get("glint_jvm_threads_count"));
+
             // The counters are read live: heartbeats go on by themselves.
             awaitScrape(url, m -> m.get("glint_membership_heartbeats_total") > after.get("glint_membership_heartbeats_total"),
                     "heartbeats counted");

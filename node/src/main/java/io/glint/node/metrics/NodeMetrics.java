@@ -4,6 +4,10 @@ import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Metric;
 import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.jvm.BufferPoolMetricSet;
+import com.codahale.metrics.jvm.CachedThreadStatesGaugeSet;
+import com.codahale.metrics.jvm.GarbageCollectorMetricSet;
+import com.codahale.metrics.jvm.MemoryUsageGaugeSet;
 import io.glint.node.http.Response;
 import io.glint.node.http.Route;
 import io.glint.node.http.Router;
@@ -16,6 +20,8 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -38,6 +44,13 @@ public final class NodeMetrics {
 
     public NodeMetrics() {
         DropwizardExports.builder().dropwizardRegistry(registry).register(prometheus);
+        // The JVM's levels: heap and its pools, direct and mapped buffers (chunks are read into
+        // pooled direct buffers, so a leak shows there first), collections and their time, and
+        // threads by state (counted at most every 10 s: a count walks every thread).
+        registry.register("glint.jvm.memory", new MemoryUsageGaugeSet());
+        registry.register("glint.jvm.buffers", new BufferPoolMetricSet(ManagementFactory.getPlatformMBeanServer()));
+        registry.register("glint.jvm.gc", new GarbageCollectorMetricSet());
+        registry.register("glint.jvm.threads", new CachedThreadStatesGaugeSet(10, TimeUnit.SECONDS));
     }
 
     /** Registers a count that only grows, read from {@code count} at each scrape. */
