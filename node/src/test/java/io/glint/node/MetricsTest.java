@@ -1,6 +1,7 @@
 package io.glint.node;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.glint.node.audit.LocalNodeFixture;
 import io.glint.node.config.NodeConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -123,15 +124,19 @@ class MetricsTest {
         return samples;
     }
 
+    /** Scrapes until {@code ok} holds (LocalNodeFixture's bounded poll); the scrape that passed. */
     private Map<String, Double> awaitScrape(String url, java.util.function.Predicate<Map<String, Double>> ok, String what)
-            throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            Map<String, Double> m = scrape(url);
-            if (ok.test(m)) return m;
-            if (System.nanoTime() > deadline) fail("not within 60 s: " + what + "; last scrape " + m);
-            Thread.sleep(100);
-        }
+            throws InterruptedException {
+        java.util.concurrent.atomic.AtomicReference<Map<String, Double>> last = new java.util.concurrent.atomic.AtomicReference<>();
+        LocalNodeFixture.await(what, () -> {
+            try {
+                last.set(scrape(url));
+            } catch (Exception e) {
+                throw new AssertionError("scrape failed", e);
+            }
+            return ok.test(last.get());
+        });
+        return last.get();
     }
 
     private static void assertDelta(Map<String, Double> before, Map<String, Double> after, String name, long delta) {

@@ -44,8 +44,7 @@ final class ClusterCommands {
         Task after = new Task(t.id(), t.type(), c.status(), t.owner(), t.imageId(), t.requestId(), t.userId(),
                 t.inputJson(), c.resultJson() != null ? c.resultJson() : t.resultJson(),
                 c.message() != null ? c.message() : t.message(), t.createdAtMillis(),
-                // a lagging proposer's clock never moves updated_at back (fault matrix #18)
-                Math.max(c.nowMillis(), Math.max(t.createdAtMillis(), t.updatedAtMillis())),
+                Times.updatedAt(c.nowMillis(), t.createdAtMillis(), t.updatedAtMillis()),
                 c.expiresAtMillis() != null ? c.expiresAtMillis() : t.expiresAtMillis());
         Records.putTask(txn, after);
         return Result.ok(after);

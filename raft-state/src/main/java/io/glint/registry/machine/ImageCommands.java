@@ -27,15 +27,12 @@ final class ImageCommands {
      * Writes a changed image, keeps the secondary indexes in step, and returns what was stored.
      * Every status change passes through here, so this is where the transition table of spec §3.2
      * is asserted: a change outside it is a bug in a handler and stops the state machine rather
-     * than corrupt the registry. A command's time is its coordinator's clock, and a node whose
-     * clock lags would otherwise give an image an {@code updated_at} before its {@code created_at}
-     * or its last change (fault matrix #18): the stored time is never earlier than either. It is
-     * taken from the record, so every member stores the same.
+     * than corrupt the registry. Every change's {@code updated_at} passes through {@link Times}.
      */
     static Image save(Txn txn, Image before, Image after) {
         if (before != null) {
-            long floor = Math.max(before.createdAtMillis(), before.updatedAtMillis());
-            if (after.updatedAtMillis() < floor) after = after.withUpdatedAt(floor);
+            long at = Times.updatedAt(after.updatedAtMillis(), before.createdAtMillis(), before.updatedAtMillis());
+            if (at != after.updatedAtMillis()) after = after.withUpdatedAt(at);
         }
         ImageStatus from = before == null ? null : before.status();
         boolean allowed = from == null ? after.status() == ImageStatus.QUEUED

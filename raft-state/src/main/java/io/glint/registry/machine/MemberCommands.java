@@ -54,7 +54,8 @@ final class MemberCommands {
             return Result.forbidden("Only the member itself may change its status.");
         }
         if (c.status() == null) return Result.invalid("status is required");
-        Member after = m.status() == c.status() ? m : m.withStatus(c.status(), c.nowMillis());
+        Member after = m.status() == c.status() ? m
+                : m.withStatus(c.status(), Times.updatedAt(c.nowMillis(), m.createdAtMillis(), m.updatedAtMillis()));
         if (after != m) Records.putMember(txn, after);
         return Result.ok(after);
     }
