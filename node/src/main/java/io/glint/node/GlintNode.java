@@ -39,6 +39,7 @@ import io.glint.registry.model.Result;
 import io.glint.registry.ratis.Registry;
 import io.glint.registry.ratis.RegistryPeer;
 import io.glint.registry.ratis.RegistryServer;
+import io.glint.registry.rocks.RocksNative;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,6 +103,8 @@ public final class GlintNode implements AutoCloseable {
         this.config = config;
         Path data = baseDir.resolve(config.node().dataDir()).normalize();
         Files.createDirectories(data);
+        // RocksDB's native library goes to a fixed place in the data directory, not a new temp file per start
+        RocksNative.loadInto(data.resolve("native"));
         // A founder lists the peers; a later node asks a running one (raft.join) and keeps the answer.
         Path joinedPeers = data.resolve("raft-peers.txt");
         boolean freshJoin = false;

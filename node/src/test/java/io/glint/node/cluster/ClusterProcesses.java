@@ -152,10 +152,16 @@ final class ClusterProcesses implements AutoCloseable {
         return "http://127.0.0.1:" + httpPorts[i];
     }
 
+    /** Node i's {@code java.io.tmpdir}: its own, so that what a node leaves there stays in the test's directory. */
+    Path tmp(int i) {
+        return dir.resolve(id(i) + "-tmp");
+    }
+
     void start(int i) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Files.createDirectories(tmp(i));
         List<String> cmd = new ArrayList<>(launchPrefix.getOrDefault(i, List.of()));
-        cmd.addAll(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+        cmd.addAll(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=" + tmp(i),
                 "-cp", System.getProperty("java.class.path"), "io.glint.node.Main", "--config", config(i).toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log(i).toFile()));
