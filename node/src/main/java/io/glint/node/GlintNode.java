@@ -248,8 +248,6 @@ public final class GlintNode implements AutoCloseable {
                 .counter("glint.chunk_store.bytes_written", chunks::bytesWritten)
                 .counter("glint.chunk_store.dedup_hits", chunks::dedupHits)
                 .counter("glint.chunk_store.corrupt_found", chunks::corruptFound)
-                .counter("glint.chunk_store.page_cache_reads", chunks::pageCacheReads)
-                .counter("glint.chunk_store.direct_reads", chunks::directReads)
                 .counter("glint.upload.images", uploads::uploadsCommitted)
                 .counter("glint.upload.bytes", uploads::bytesCommitted)
                 .counter("glint.upload.failures", uploads::uploadsFailed)

@@ -41,13 +41,6 @@ import java.util.zip.CRC32C;
  * is removed when the store opens. Because a chunk's name is the hash of its bytes, a chunk that
  * is already present is not written again (identical regions of images are stored once).
  *
- * <p>The page cache. Chunks are written through it and then forced, so a chunk just written (an
- * upload that is downloaded at once, a copy a peer just placed here) is still in memory, and a
- * read of it within {@link #PAGE_CACHE_READ_WINDOW_MILLIS} of its last write or touch goes
- * through the page cache. Older chunks are read with O_DIRECT where the volume allows it: their
- * pages are most likely gone, and a cold read through the page cache is slower than a direct one
- * and would push out what is hot (a deep audit pass reads every chunk).
- *
  * <p>Reads check the length and the CRC32C the manifest recorded before handing out a single byte
  * (STYLE §7: a property checked on both sides of the disk). A chunk that fails is moved to
  * {@code <volume>/quarantine/} so that it is never served again and the replicator can restore it.
@@ -88,36 +81,26 @@ public class ChunkStore implements ChunkSink {
     private final AtomicLong dedupHits = new AtomicLong();
     private final AtomicLong corruptFound = new AtomicLong();
 
-    /** How chunk files are read (they are always written through the page cache, then forced). */
-    public enum IoMode {
-        /**
-         * Chunks written or touched within {@link #PAGE_CACHE_READ_WINDOW_MILLIS} through the page
-         * cache, older ones with O_DIRECT where the volume's file system allows it (probed at open).
-         */
+    /** How chunk files are written. */
+    public enum WriteMode {
+        /** O_DIRECT where the volume's file system allows it (probed at open), else buffered. */
         AUTO,
-        /** Every read through the page cache. */
+        /** Through the page cache, then forced. */
         BUFFERED
     }
 
     /**
-     * A chunk file modified (written, or touched by a put of the same bytes) less than this long
-     * ago is read through the page cache; older ones direct. On the 2-core VMs of the benchmarks,
-     * a 100 MiB image downloaded right after its upload came at 2370 MB/s (mean of eight medians
-     * of nine) from the page cache against 2130 MB/s direct, and a 1 GiB one at about 3000 against
-     * 2700 MB/s; uploads through the page cache were no slower (340 and 380 MB/s against 336 and
-     * 370). The window is short because memory is reclaimed: on those VMs DAMON began to page out
-     * a 64 MiB file a minute after it was last read, and a cold read through the page cache ran at
-     * 0.6-1.4 GB/s against 3 GB/s and more direct.
+     * Alignment of O_DIRECT writes on this volume, or 0 when chunks are written through the page
+     * cache. Direct writes skip the page cache: on the VMs these nodes run on, filling the page
+     * cache costs about 1.3 s of kernel CPU per GiB against 0.25 s for the same bytes written
+     * direct, and that CPU is what the upload's hashing needs.
      */
-    public static final long PAGE_CACHE_READ_WINDOW_MILLIS = 60_000;
-
-    /** Alignment of O_DIRECT reads on this volume, or 0 when every read goes through the page cache. */
     private final int directAlignment;
-    private final AtomicLong pageCacheReads = new AtomicLong();
-    private final AtomicLong directReads = new AtomicLong();
     /** Aligned buffers for every whole-chunk read (downloads, peers, replicator); at most this many wait idle. */
     private static final int READ_BUFFERS_IDLE_MAX = 16;
     private volatile DirectBufferPool readBuffers;
+    /** Per data thread: an aligned buffer that a chunk is copied into for a direct write. */
+    private final ThreadLocal<ByteBuffer> directBuffers = new ThreadLocal<>();
 
     /** Told of every chunk that appears on or leaves this volume (the per-group index listens). */
     public interface Listener {
@@ -141,11 +124,11 @@ public class ChunkStore implements ChunkSink {
 
     /** Opens (creating if needed) the store on {@code volume} and clears what a crash left in tmp/. */
     public ChunkStore(Path volume) throws IOException {
-        this(volume, IoMode.AUTO);
+        this(volume, WriteMode.AUTO);
     }
 
-    /** As {@link #ChunkStore(Path)}, reading chunks as {@code mode} says. */
-    public ChunkStore(Path volume, IoMode mode) throws IOException {
+    /** As {@link #ChunkStore(Path)}, writing chunks as {@code mode} says. */
+    public ChunkStore(Path volume, WriteMode mode) throws IOException {
         this.volume = volume.toAbsolutePath();
         this.chunksDir = this.volume.resolve("chunks");
         this.tmpDir = this.volume.resolve("tmp");
@@ -157,19 +140,18 @@ public class ChunkStore implements ChunkSink {
         int cleared = clearTmp();
         if (cleared > 0) log.info("volume {}: removed {} unfinished chunk file(s) from tmp/", this.volume, cleared);
         fsyncDirectory(this.volume);
-        this.directAlignment = mode == IoMode.AUTO ? probeDirectIo(tmpDir) : 0;
+        this.directAlignment = mode == WriteMode.AUTO ? probeDirectWrites(tmpDir) : 0;
         this.readBuffers = new DirectBufferPool(directReadBytes(4 << 20), Math.max(1, directAlignment), READ_BUFFERS_IDLE_MAX);
-        log.info("volume {}: chunk files are written through the page cache and read {}", this.volume,
-                directAlignment > 0 ? "through it for " + PAGE_CACHE_READ_WINDOW_MILLIS / 1000 + " s after their last write, then direct (O_DIRECT, "
-                        + directAlignment + "-byte alignment)" : "through it too");
+        log.info("volume {}: chunk files are written {}", this.volume,
+                directAlignment > 0 ? "direct (O_DIRECT, " + directAlignment + "-byte alignment)" : "through the page cache");
     }
 
     /**
-     * The alignment direct I/O needs on the file system of {@code dir} (at least 4096 and a
+     * The alignment direct writes need on the file system of {@code dir} (at least 4096 and a
      * multiple of its block size), or 0 if a direct write of one aligned block fails there (tmpfs,
      * for one, refuses O_DIRECT).
      */
-    private static int probeDirectIo(Path dir) {
+    private static int probeDirectWrites(Path dir) {
         Path probe = dir.resolve("direct-io-probe.tmp");
         try {
             long block = Files.getFileStore(dir).getBlockSize();
@@ -183,7 +165,7 @@ public class ChunkStore implements ChunkSink {
             }
             return alignment;
         } catch (IOException | UnsupportedOperationException e) {
-            log.info("direct I/O is not available in {}: {}", dir, e.toString());
+            log.info("direct writes are not available in {}: {}", dir, e.toString());
             return 0;
         } finally {
             try {
@@ -194,38 +176,9 @@ public class ChunkStore implements ChunkSink {
         }
     }
 
-    /** True when chunks older than {@link #PAGE_CACHE_READ_WINDOW_MILLIS} are read with O_DIRECT. */
-    public boolean readsDirect() {
+    /** True when chunks are written with O_DIRECT. */
+    public boolean writesDirect() {
         return directAlignment > 0;
-    }
-
-    /** Whole-chunk reads that went through the page cache. */
-    public long pageCacheReads() {
-        return pageCacheReads.get();
-    }
-
-    /** Whole-chunk reads done with O_DIRECT. */
-    public long directReads() {
-        return directReads.get();
-    }
-
-    /**
-     * Whether a read of the chunk file at {@code path} should go direct: the volume allows it and
-     * the file was last modified before the page-cache window.
-     *
-     * @throws NoSuchFileException the file is not there
-     */
-    private boolean readDirect(Path path) throws IOException {
-        if (directAlignment == 0) return false;
-        long age = System.currentTimeMillis() - Files.getLastModifiedTime(path).toMillis();
-        return age >= PAGE_CACHE_READ_WINDOW_MILLIS;
-    }
-
-    private FileChannel openForRead(Path path, boolean direct) throws IOException {
-        (direct ? directReads : pageCacheReads).incrementAndGet();
-        return direct
-                ? FileChannel.open(path, StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT)
-                : FileChannel.open(path, StandardOpenOption.READ);
     }
 
     /** The alignment a buffer needs for a direct {@link #read(ChunkInfo, ByteBuffer)}; 0: reads are buffered. */
@@ -312,9 +265,13 @@ public class ChunkStore implements ChunkSink {
             ensureDirectory(target.getParent());
             tmp = Files.createTempFile(tmpDir, id.substring(0, 16) + ".", ".tmp");
             tmpInUse.add(tmp);
-            try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                writeFully(channel, ByteBuffer.wrap(bytes, offset, length));
-                channel.force(true);
+            if (directAlignment > 0) {
+                writeDirect(tmp, bytes, offset, length);
+            } else {
+                try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                    writeFully(channel, ByteBuffer.wrap(bytes, offset, length));
+                    channel.force(true);
+                }
             }
             ReentrantLock lock = lockOf(id);
             lock.lock();
@@ -334,6 +291,29 @@ public class ChunkStore implements ChunkSink {
         }
         chunksWritten.incrementAndGet();
         bytesWritten.addAndGet(length);
+    }
+
+    /**
+     * Writes the chunk with O_DIRECT from this thread's aligned buffer: the length is rounded up
+     * to the alignment with zeros, then the file is cut back to the chunk's length and forced
+     * (which also makes its size and blocks durable).
+     */
+    private void writeDirect(Path tmp, byte[] bytes, int offset, int length) throws IOException {
+        int padded = roundUp(length, directAlignment);
+        ByteBuffer buf = directBuffers.get();
+        if (buf == null || buf.capacity() < padded) {
+            buf = ByteBuffer.allocateDirect(padded + directAlignment).alignedSlice(directAlignment);
+            directBuffers.set(buf);
+        }
+        buf.clear();
+        buf.put(bytes, offset, length);
+        while (buf.position() < padded) buf.put((byte) 0);
+        buf.flip();
+        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+            writeFully(channel, buf);
+            if (padded != length) channel.truncate(length);
+            channel.force(true);
+        }
     }
 
     private static void awaitOtherWriter(CompletableFuture<Void> other, String id) throws IOException {
@@ -496,30 +476,28 @@ public class ChunkStore implements ChunkSink {
 
     /**
      * The chunk file's bytes, unchecked (for a caller that checks the SHA-256 itself, such as a
-     * peer). Direct for a chunk past the page-cache window, as {@link #read(ChunkInfo, ByteBuffer)}.
+     * peer). Direct where the store writes direct.
      *
      * @throws ChunkMissingException not on this volume
      * @throws IOException           a size out of range or a device error
      */
     public byte[] readUnchecked(String id, int maxBytes) throws IOException {
         Path path = pathOf(id);
-        try {
-            boolean direct = readDirect(path);
-            try (FileChannel channel = openForRead(path, direct)) {
-                long size = channel.size();
-                if (size < 1 || size > maxBytes) throw new IOException("chunk " + id + " on " + volume + " has " + size + " bytes");
-                int length = (int) size;
-                ByteBuffer room = readBuffers.take(directReadBytes(length));
-                try {
-                    // A direct read asks for whole blocks; the file's end cuts it short at its length.
-                    ByteBuffer window = room.slice(0, direct ? directReadBytes(length) : length);
-                    if (readAtLeast(channel, window, length) != length) throw new IOException("chunk " + id + " ended early");
-                    byte[] bytes = new byte[length];
-                    window.get(0, bytes);
-                    return bytes;
-                } finally {
-                    readBuffers.give(room);
-                }
+        try (FileChannel channel = directAlignment > 0
+                ? FileChannel.open(path, StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT)
+                : FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 1 || size > maxBytes) throw new IOException("chunk " + id + " on " + volume + " has " + size + " bytes");
+            int length = (int) size;
+            ByteBuffer room = directAlignment > 0 ? readBuffers.take(directReadBytes(length)) : ByteBuffer.allocate(length);
+            try {
+                ByteBuffer window = room.slice(0, directAlignment > 0 ? directReadBytes(length) : length);
+                if (readAtLeast(channel, window, length) != length) throw new IOException("chunk " + id + " ended early");
+                byte[] bytes = new byte[length];
+                window.get(0, bytes);
+                return bytes;
+            } finally {
+                if (directAlignment > 0) readBuffers.give(room);
             }
         } catch (NoSuchFileException e) {
             throw new ChunkMissingException(id);
@@ -576,27 +554,25 @@ public class ChunkStore implements ChunkSink {
         }
         int start = dest.position();
         int padded = directAlignment == 0 ? length : roundUp(length, directAlignment);
-        boolean alignedRoom = directAlignment > 0 && dest.isDirect() && dest.remaining() >= padded
+        boolean direct = directAlignment > 0 && dest.isDirect() && dest.remaining() >= padded
                 && dest.alignmentOffset(start, directAlignment) == 0;
-        Path path = pathOf(id);
+        // A direct read asks for whole blocks; the file's end cuts it short at the chunk's length.
+        ByteBuffer window = dest.slice(start, direct ? padded : length);
         String problem;
-        try {
-            boolean direct = alignedRoom && readDirect(path);
-            // A direct read asks for whole blocks; the file's end cuts it short at the chunk's length.
-            ByteBuffer window = dest.slice(start, direct ? padded : length);
-            try (FileChannel channel = openForRead(path, direct)) {
-                long sizeBytes = channel.size();
-                if (sizeBytes != length) {
-                    problem = "has " + sizeBytes + " bytes, the manifest says " + length;
-                } else if (readAtLeast(channel, window, length) != length) {
-                    problem = "ended before " + length + " bytes";
-                } else {
-                    CRC32C crc = new CRC32C();
-                    crc.update(window.flip().limit(length));
-                    int value = (int) crc.getValue();
-                    problem = value == info.crc32c() ? null
-                            : String.format("has CRC32C %08x, the manifest says %08x", value, info.crc32c());
-                }
+        try (FileChannel channel = direct
+                ? FileChannel.open(pathOf(id), StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT)
+                : FileChannel.open(pathOf(id), StandardOpenOption.READ)) {
+            long sizeBytes = channel.size();
+            if (sizeBytes != length) {
+                problem = "has " + sizeBytes + " bytes, the manifest says " + length;
+            } else if (readAtLeast(channel, window, length) != length) {
+                problem = "ended before " + length + " bytes";
+            } else {
+                CRC32C crc = new CRC32C();
+                crc.update(window.flip().limit(length));
+                int value = (int) crc.getValue();
+                problem = value == info.crc32c() ? null
+                        : String.format("has CRC32C %08x, the manifest says %08x", value, info.crc32c());
             }
         } catch (NoSuchFileException e) {
             throw new ChunkMissingException(id);

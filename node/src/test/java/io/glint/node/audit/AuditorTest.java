@@ -113,7 +113,7 @@ class AuditorTest {
     void aChunkCutWhileTheDeepPassHashesItIsReportedTruncated() throws Exception {
         ChunkInfo victim = chunks.get(3);
         Path file = node.store.pathOf(victim.id());
-        ChunkStore cutsWhileHashing = new ChunkStore(dir.resolve("v"), ChunkStore.IoMode.BUFFERED) {
+        ChunkStore cutsWhileHashing = new ChunkStore(dir.resolve("v"), ChunkStore.WriteMode.BUFFERED) {
             @Override
             public boolean verifySha256(String id) throws java.io.IOException {
                 if (id.equals(victim.id())) Files.write(file, Arrays.copyOf(Files.readAllBytes(file), 1000));

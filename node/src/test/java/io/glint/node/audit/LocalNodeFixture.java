@@ -45,7 +45,7 @@ public final class LocalNodeFixture {
         assertTrue(registry.propose(new Command.JoinNode(1, me)).join().isOk());
         view = new ClusterView(registry, SELF, 3);
         view.refresh();
-        store = new ChunkStore(volume, ChunkStore.IoMode.BUFFERED);
+        store = new ChunkStore(volume, ChunkStore.WriteMode.BUFFERED);
         index = LocalChunkIndex.build(store, view.placement().pgCount());
     }
 

@@ -62,26 +62,17 @@ class ChunkStoreTest {
         assertEquals(List.of(), files(volume.resolve("tmp")));
     }
 
-    /** Moves the chunk file's modification time back past the page-cache window. */
-    static void age(ChunkStore store, ChunkInfo info) throws IOException {
-        Files.setLastModifiedTime(store.pathOf(info.id()), java.nio.file.attribute.FileTime.fromMillis(
-                System.currentTimeMillis() - ChunkStore.PAGE_CACHE_READ_WINDOW_MILLIS - 60_000));
-    }
-
     /**
-     * Both I/O modes store exactly the chunk's bytes, whatever its length relative to the
-     * direct-I/O alignment, and return them from both read paths: a chunk written within the
-     * page-cache window is read through the page cache, an older one (in AUTO mode, where the volume
-     * allows O_DIRECT) direct, which asks for whole blocks and is cut short by the file's end. Reads
-     * into an aligned direct buffer (the download path), an unaligned one and an array all return
-     * the bytes, and a flipped byte is caught on both paths.
+     * Both write modes store exactly the chunk's bytes, whatever its length relative to the
+     * direct-I/O alignment (a direct write pads to whole blocks and cuts the file back), and a read
+     * into an aligned direct buffer (the download path), into an unaligned one and into an array all
+     * return them; a flipped byte is caught on the direct-read path too.
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(ChunkStore.IoMode.class)
-    void everyIoModeStoresExactBytesAndBothReadPathsCheckThem(ChunkStore.IoMode mode) throws IOException {
+    @org.junit.jupiter.params.provider.EnumSource(ChunkStore.WriteMode.class)
+    void everyWriteModeStoresExactBytesAndDirectReadsCheckThem(ChunkStore.WriteMode mode) throws IOException {
         ChunkStore store = new ChunkStore(volume, mode);
-        if (mode == ChunkStore.IoMode.BUFFERED) assertFalse(store.readsDirect());
-        boolean direct = store.readsDirect();
+        if (mode == ChunkStore.WriteMode.BUFFERED) assertFalse(store.writesDirect());
         int[] lengths = {1, 4095, 4096, 4097, 65_536, 1_000_003};
         List<ChunkInfo> infos = new ArrayList<>();
         for (int i = 0; i < lengths.length; i++) {
@@ -89,45 +80,31 @@ class ChunkStoreTest {
             ChunkInfo info = ChunkIds.describe(data, 0, data.length);
             assertTrue(store.put(info, data, 0));
             assertEquals(lengths[i], Files.size(store.pathOf(info.id())), "file length of a " + lengths[i] + "-byte chunk");
-            for (boolean aged : new boolean[]{false, true}) {
-                if (aged) age(store, info);
-                long pageCache = store.pageCacheReads(), directReads = store.directReads();
-                assertArrayEquals(data, store.read(info));
-                int align = Math.max(store.directAlignment(), 1);
-                ByteBuffer aligned = ByteBuffer.allocateDirect(store.directReadBytes(lengths[i]) + 2 * align);
-                int at = (align - aligned.alignmentOffset(0, align)) % align;
-                store.read(info, aligned.position(at));
-                assertEquals(at + lengths[i], aligned.position());
-                assertEquals(ByteBuffer.wrap(data), aligned.flip().position(at));
-                ByteBuffer unaligned = ByteBuffer.allocateDirect(lengths[i] + 8);
-                store.read(info, unaligned.position(3));
-                assertEquals(ByteBuffer.wrap(data), unaligned.flip().position(3));
-                assertArrayEquals(data, store.readUnchecked(info.id(), 2_000_000));
-                // An aged chunk is read direct, except into the caller's unaligned buffer, which can not take a direct read.
-                int directWanted = aged && direct ? 3 : 0;
-                assertEquals(directWanted, store.directReads() - directReads, (aged ? "aged" : "fresh") + " chunk of " + lengths[i]);
-                assertEquals(4 - directWanted, store.pageCacheReads() - pageCache, (aged ? "aged" : "fresh") + " chunk of " + lengths[i]);
-            }
+            assertArrayEquals(data, store.read(info));
             assertTrue(store.verifySha256(info.id()));
+            int align = Math.max(store.directAlignment(), 1);
+            ByteBuffer aligned = ByteBuffer.allocateDirect(store.directReadBytes(lengths[i]) + 2 * align);
+            int at = (align - aligned.alignmentOffset(0, align)) % align;
+            store.read(info, aligned.position(at));
+            assertEquals(at + lengths[i], aligned.position());
+            assertEquals(ByteBuffer.wrap(data), aligned.flip().position(at));
+            ByteBuffer unaligned = ByteBuffer.allocateDirect(lengths[i] + 8);
+            store.read(info, unaligned.position(3));
+            assertEquals(ByteBuffer.wrap(data), unaligned.flip().position(3));
             infos.add(info);
         }
         assertEquals(List.of(), files(volume.resolve("tmp")));
 
-        for (ChunkInfo victim : List.of(infos.get(3), infos.get(5))) {
-            boolean aged = victim == infos.get(5);
-            Path file = store.pathOf(victim.id());
-            byte[] onDisk = Files.readAllBytes(file);
-            onDisk[onDisk.length - 1] ^= 0x01;
-            Files.write(file, onDisk);
-            if (aged) age(store, victim);
-            long directReads = store.directReads();
-            int align = Math.max(store.directAlignment(), 1);
-            ByteBuffer aligned = ByteBuffer.allocateDirect(store.directReadBytes(victim.lengthBytes()) + 2 * align);
-            int at = (align - aligned.alignmentOffset(0, align)) % align;
-            assertThrows(ChunkCorruptException.class, () -> store.read(victim, aligned.position(at)));
-            assertEquals(aged && direct ? 1 : 0, store.directReads() - directReads, "the read path of the " + (aged ? "aged" : "fresh") + " victim");
-            assertFalse(store.has(victim.id()), "a corrupt chunk is quarantined");
-        }
+        ChunkInfo victim = infos.get(3);
+        Path file = store.pathOf(victim.id());
+        byte[] onDisk = Files.readAllBytes(file);
+        onDisk[onDisk.length - 1] ^= 0x01;
+        Files.write(file, onDisk);
+        int align = Math.max(store.directAlignment(), 1);
+        ByteBuffer aligned = ByteBuffer.allocateDirect(store.directReadBytes(victim.lengthBytes()) + 2 * align);
+        int at = (align - aligned.alignmentOffset(0, align)) % align;
+        assertThrows(ChunkCorruptException.class, () -> store.read(victim, aligned.position(at)));
+        assertFalse(store.has(victim.id()), "a corrupt chunk is quarantined");
     }
 
     @Test

@@ -144,7 +144,7 @@ class ChunkStoreTouchAndReapTest {
      */
     @Test
     void aPutRacingADeleteAlwaysLeavesTheChunk() throws Exception {
-        ChunkStore store = new ChunkStore(volume, ChunkStore.IoMode.BUFFERED);
+        ChunkStore store = new ChunkStore(volume, ChunkStore.WriteMode.BUFFERED);
         Set<String> held = listened(store);
         byte[] data = bytes(64 * 1024, 6);
         ChunkInfo info = info(data);
