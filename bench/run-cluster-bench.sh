@@ -29,13 +29,21 @@ for i in 1 2 3 4; do
   done
 done
 
+rm -rf "$WORK"
+mkdir -p "$WORK/raw"
+# Disk at the peak: the dd file (one image size), three copies of the image and of the warm-up
+# images, a fourth while node-4 takes its share and the old holders have not yet handed off, and
+# the repaired copies beside the killed node's; plus logs and registries. Fail now rather than with
+# ENOSPC minutes in, which would also skew every figure measured before it.
+NEED_GIB=$(( (6 * SIZE_MIB + 1024 + 1023) / 1024 + 1 ))
+FREE_GIB=$(( $(df -Pk "$WORK" | awk 'NR == 2 { print $4 }') / 1024 / 1024 ))
+[ "$FREE_GIB" -ge "$NEED_GIB" ] \
+  || die "the run needs about $NEED_GIB GiB free for $WORK; $(df -Pk "$WORK" | awk 'NR == 2 { print $6 }') has $FREE_GIB GiB"
 echo "cluster-bench: building ..." >&2
 rm -rf "$ROOT/bench/target/lib"
 (cd "$ROOT" && mvn -B -q -Dmaven.test.skip=true -pl bench -am package dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$ROOT/bench/target/lib") >&2
 
-rm -rf "$WORK"
-mkdir -p "$WORK/raw"
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
