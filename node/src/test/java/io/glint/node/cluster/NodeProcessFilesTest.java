@@ -41,4 +41,25 @@ class NodeProcessFilesTest {
             assertEquals(1, kept.size(), "one copy of the library, in the node's data directory: " + kept);
         }
     }
+
+    /**
+     * A data directory that can not take the library (here {@code native} is a file; on a real host,
+     * a {@code noexec} mount) does not stop the node: it loads the library the default way, from a
+     * temporary file, and says so in its log.
+     */
+    @Test
+    void aNodeWhoseDataDirectoryCanNotTakeTheLibraryStartsWithItsDefaultCopy() throws Exception {
+        try (ClusterProcesses c = new ClusterProcesses(dir, 1, 1, "")) {
+            Path data = dir.resolve(ClusterProcesses.id(0));
+            Files.createDirectories(data);
+            Files.writeString(data.resolve("native"), "not a directory");
+            c.start(0);
+            c.awaitHealthy(0);
+            assertEquals(1, names(c.tmp(0)).stream().filter(n -> n.contains("rocksdbjni")).count(),
+                    "the default copy in java.io.tmpdir: " + names(c.tmp(0)));
+            String log = Files.readString(c.log(0));
+            org.junit.jupiter.api.Assertions.assertTrue(log.contains("could not be loaded from " + data.resolve("native")),
+                    "the node's log says why");
+        }
+    }
 }
