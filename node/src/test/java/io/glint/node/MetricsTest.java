@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -94,10 +95,24 @@ class MetricsTest {
             assertTrue(after.get("glint_jvm_buffers_direct_used") >= 4 << 20, "direct buffers: " + after.get("glint_jvm_buffers_direct_used"));
             assertTrue(after.get("glint_jvm_threads_count") > 10, "threads: " + after.get("glint_jvm_threads_count"));
 
+            // Collections are counters (one per collector), and they count: a collection forced here shows.
+            System.gc();
+            Map<String, Double> collected = scrape(url);
+            assertTrue(gcCollections(collected) > gcCollections(after),
+                    "collections counted: " + gcCollections(after) + " then " + gcCollections(collected));
+
             // The counters are read live: heartbeats go on by themselves.
             awaitScrape(url, m -> m.get("glint_membership_heartbeats_total") > after.get("glint_membership_heartbeats_total"),
                     "heartbeats counted");
         }
+    }
+
+    /** The collections of every collector, from the glint_jvm_gc_*_collections_total counters. */
+    private static double gcCollections(Map<String, Double> samples) {
+        List<String> names = samples.keySet().stream()
+                .filter(n -> n.startsWith("glint_jvm_gc_") && n.endsWith("_collections_total")).toList();
+        assertFalse(names.isEmpty(), "a collections counter per collector: " + samples.keySet());
+        return names.stream().mapToDouble(samples::get).sum();
     }
 
     /** GET /metrics: checks the content type and every line's syntax; the samples by name (with labels). */

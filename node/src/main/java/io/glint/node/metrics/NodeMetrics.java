@@ -6,7 +6,6 @@ import com.codahale.metrics.Metric;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.jvm.BufferPoolMetricSet;
 import com.codahale.metrics.jvm.CachedThreadStatesGaugeSet;
-import com.codahale.metrics.jvm.GarbageCollectorMetricSet;
 import com.codahale.metrics.jvm.MemoryUsageGaugeSet;
 import io.glint.node.http.Response;
 import io.glint.node.http.Route;
@@ -20,6 +19,7 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -49,7 +49,12 @@ public final class NodeMetrics {
         // threads by state (counted at most every 10 s: a count walks every thread).
         registry.register("glint.jvm.memory", new MemoryUsageGaugeSet());
         registry.register("glint.jvm.buffers", new BufferPoolMetricSet(ManagementFactory.getPlatformMBeanServer()));
-        registry.register("glint.jvm.gc", new GarbageCollectorMetricSet());
+        // Collections and their time only grow: counters (metrics-jvm's set would export them as gauges).
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            String name = "glint.jvm.gc." + gc.getName().replaceAll("[^A-Za-z0-9]+", "_");
+            counter(name + ".collections", () -> Math.max(0, gc.getCollectionCount()));
+            counter(name + ".time_millis", () -> Math.max(0, gc.getCollectionTime()));
+        }
         registry.register("glint.jvm.threads", new CachedThreadStatesGaugeSet(10, TimeUnit.SECONDS));
     }
 
