@@ -1,6 +1,5 @@
 package io.glint.node.metrics;
 
-import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Metric;
 import com.codahale.metrics.MetricRegistry;
@@ -12,6 +11,7 @@ import io.glint.node.http.Route;
 import io.glint.node.http.Router;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.dropwizard.DropwizardExports;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * A node's metrics (DESIGN §8): one Dropwizard {@link MetricRegistry} that every service's
- * counters are registered in, written in Prometheus' text format by {@link #scrape}.
+ * A node's metrics (DESIGN §8), written in Prometheus' text format by {@link #scrape}: counters
+ * straight in the Prometheus registry, and gauges, timers and the JVM's metric sets in a Dropwizard
+ * {@link MetricRegistry} that the registry reads through client_java's bridge.
  *
  * <p>The services keep their own counts (atomics they already report on the status page), so the
  * metrics here read them at scrape time rather than keeping second copies: a {@linkplain #counter
@@ -58,9 +59,13 @@ public final class NodeMetrics {
         registry.register("glint.jvm.threads", new CachedThreadStatesGaugeSet(10, TimeUnit.SECONDS));
     }
 
-    /** Registers a count that only grows, read from {@code count} at each scrape. */
+    /**
+     * Registers a count that only grows, read from {@code count} at each scrape. It goes to the
+     * Prometheus registry itself as a counter with a callback: a Dropwizard counter would have to
+     * be a {@code Counter} that refuses to be incremented.
+     */
     public NodeMetrics counter(String name, LongSupplier count) {
-        registry.register(name, new ReadCounter(count));
+        CounterWithCallback.builder().name(name).callback(c -> c.call(count.getAsLong())).register(prometheus);
         return this;
     }
 
@@ -91,30 +96,6 @@ public final class NodeMetrics {
             throw new UncheckedIOException(e); // a byte array does not fail
         }
         return out.toByteArray();
-    }
-
-    /** A Dropwizard counter whose count is kept elsewhere; it is only read. */
-    private static final class ReadCounter extends Counter {
-        private final LongSupplier count;
-
-        ReadCounter(LongSupplier count) {
-            this.count = count;
-        }
-
-        @Override
-        public long getCount() {
-            return count.getAsLong();
-        }
-
-        @Override
-        public void inc(long n) {
-            throw new UnsupportedOperationException("this counter reads a service's own count");
-        }
-
-        @Override
-        public void dec(long n) {
-            throw new UnsupportedOperationException("this counter reads a service's own count");
-        }
     }
 
     /** A Dropwizard gauge read from a service. */
