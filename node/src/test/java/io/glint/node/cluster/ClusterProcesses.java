@@ -176,9 +176,27 @@ final class ClusterProcesses implements AutoCloseable {
     }
 
     /** Starts the founders and waits until each answers. */
+    /**
+     * Starts the founders and returns once each is healthy and its cluster view lists them all.
+     * A node serves once its own record is in the node table, and hears of the others' on its next
+     * heartbeat tick; a test that acts at once (kills a node, uploads with acks "all") would
+     * otherwise meet a view that still lacks a founder (CI saw an upload placed on two of three).
+     */
     void startAll() throws IOException {
         for (int i = 0; i < founders; i++) start(i);
         for (int i = 0; i < founders; i++) awaitHealthy(i);
+        for (int i = 0; i < founders; i++) awaitViewOf(i, founders);
+    }
+
+    /** Polls node i's cluster status (which refreshes its view) until it lists at least n nodes. */
+    void awaitViewOf(int i, int n) {
+        await(Duration.ofSeconds(60), () -> {
+            try {
+                return status(i).path("nodes").size() >= n;
+            } catch (IOException e) {
+                return false;
+            }
+        }, id(i) + " sees " + n + " nodes");
     }
 
     void awaitHealthy(int i) {
