@@ -14,13 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import static io.glint.node.cluster.ClusterProcesses.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -34,8 +34,11 @@ class ClockSkewTest {
     @TempDir
     Path dir;
 
+    /** Debian's libfaketime (package faketime), preloaded into the skewed node's JVM. */
+    static final Path LIBFAKETIME = Path.of("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1");
+
     static boolean faketimeInstalled() {
-        return Files.isExecutable(Path.of("/usr/bin/faketime"));
+        return Files.isReadable(LIBFAKETIME);
     }
 
     @Test
@@ -58,7 +61,9 @@ class ClockSkewTest {
             int skewed = (leader + 1) % 3;
             int other = (leader + 2) % 3;
             c.kill9(skewed);
-            c.launchWith(skewed, List.of("/usr/bin/faketime", "-f", "-300s"));
+            // The wall clock shifted only: the JVM's monotonic clock (and Ratis's timers) stay true.
+            c.launchWithEnv(skewed, java.util.Map.of("LD_PRELOAD", LIBFAKETIME.toString(), "FAKETIME", "-300s",
+                    "FAKETIME_DONT_FAKE_MONOTONIC", "1"));
             c.start(skewed);
             c.awaitHealthy(skewed);
             String skewedId = ClusterProcesses.id(skewed);
@@ -66,6 +71,10 @@ class ClockSkewTest {
             // DOWN until its first heartbeats after the restart are committed.
             await(Duration.ofSeconds(60), () -> stateOf(c, other, skewedId).equals("UP") && membership(c, skewed, "heartbeats") >= 2,
                     skewedId + " UP and heartbeating again after its restart");
+            // The skew is real: the skewed node's heartbeats carry times about five minutes old.
+            long behindMillis = System.currentTimeMillis() - updatedAtOf(c, other, skewedId);
+            assertTrue(behindMillis > 250_000 && behindMillis < 350_000,
+                    skewedId + "'s last heartbeat is stamped " + behindMillis + " ms before now, not about 300 s");
 
             // An upload through the skewed node that lasts several lease lengths (12 MiB at ~1.6 MB/s).
             byte[] d = ClusterProcesses.randomBytes(12 * 1024 * 1024 + 9, 18);
@@ -119,6 +128,11 @@ class ClockSkewTest {
         } catch (IOException e) {
             return -1;
         }
+    }
+
+    static long updatedAtOf(ClusterProcesses c, int asking, String nodeId) throws IOException {
+        for (JsonNode n : c.status(asking).path("nodes")) if (n.path("id").asText().equals(nodeId)) return n.path("updated_at_ms").asLong();
+        throw new AssertionError(nodeId + " is not in the node table");
     }
 
     static String stateOf(ClusterProcesses c, int asking, String nodeId) {

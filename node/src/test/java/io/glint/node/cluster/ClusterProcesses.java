@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -41,8 +42,8 @@ final class ClusterProcesses implements AutoCloseable {
     final int[] raftPorts;
     final int[] peerPorts;
     private final Process[] processes;
-    /** A command that wraps a node's JVM (e.g. faketime), by node index. */
-    private final java.util.Map<Integer, List<String>> launchPrefix = new java.util.HashMap<>();
+    /** Extra environment of a node's JVM (e.g. libfaketime's), by node index. */
+    private final Map<Integer, Map<String, String>> launchEnv = new java.util.HashMap<>();
     private final int voters;
     private final String extraYaml;
     final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -123,8 +124,8 @@ final class ClusterProcesses implements AutoCloseable {
     }
 
     /** The chunk copies per chunk id over the given nodes (nodes that do not answer count nothing). */
-    java.util.Map<String, Integer> copies(java.util.Collection<String> chunks, java.util.List<Integer> nodes) {
-        java.util.Map<String, Integer> n = new java.util.HashMap<>();
+    Map<String, Integer> copies(java.util.Collection<String> chunks, java.util.List<Integer> nodes) {
+        Map<String, Integer> n = new java.util.HashMap<>();
         for (String id : chunks) n.put(id, 0);
         for (int i : nodes) {
             try {
@@ -160,19 +161,22 @@ final class ClusterProcesses implements AutoCloseable {
     void start(int i) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Files.createDirectories(tmp(i));
-        List<String> cmd = new ArrayList<>(launchPrefix.getOrDefault(i, List.of()));
-        cmd.addAll(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=" + tmp(i),
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Djava.io.tmpdir=" + tmp(i),
                 "-cp", System.getProperty("java.class.path"), "io.glint.node.Main", "--config", config(i).toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log(i).toFile()));
-        // libfaketime: shift the wall clock only; the JVM's monotonic clock (and Ratis's timers) stay true
-        pb.environment().put("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        pb.environment().putAll(launchEnv.getOrDefault(i, Map.of()));
         processes[i] = pb.start();
     }
 
-    /** From its next start on, node i's JVM runs under {@code prefix} (e.g. {@code faketime -f -300s}). */
-    void launchWith(int i, List<String> prefix) {
-        launchPrefix.put(i, List.copyOf(prefix));
+    /**
+     * From its next start on, node i's JVM runs with these environment variables added (for
+     * example libfaketime preloaded into it; preloaded directly rather than through the
+     * {@code faketime} wrapper, which would be a second process to kill and leaves its
+     * {@code /dev/shm/faketime_*} files behind when killed).
+     */
+    void launchWithEnv(int i, Map<String, String> env) {
+        launchEnv.put(i, Map.copyOf(env));
     }
 
     /** Starts the founders and waits until each answers. */
@@ -219,6 +223,22 @@ final class ClusterProcesses implements AutoCloseable {
         killTree(p);
         p.waitFor(30, TimeUnit.SECONDS);
         processes[i] = null;
+        removeFaketimeFiles(i, p);
+    }
+
+    /**
+     * libfaketime in a process makes a semaphore and a shared memory segment named after its pid
+     * and removes them at a normal exit; these nodes are killed, so the test removes them.
+     */
+    private void removeFaketimeFiles(int i, Process p) {
+        if (!launchEnv.getOrDefault(i, Map.of()).containsKey("FAKETIME")) return;
+        for (String name : List.of("faketime_shm_" + p.pid(), "sem.faketime_sem_" + p.pid())) {
+            try {
+                Files.deleteIfExists(Path.of("/dev/shm", name));
+            } catch (IOException e) {
+                // not ours to worry about beyond trying
+            }
+        }
     }
 
     /**
@@ -395,6 +415,7 @@ final class ClusterProcesses implements AutoCloseable {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
+                removeFaketimeFiles(i, p);
             }
         }
         keepLogs();
