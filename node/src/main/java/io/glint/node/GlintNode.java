@@ -165,10 +165,11 @@ public final class GlintNode implements AutoCloseable {
         replicator = new Replicator(view, index, chunks, peerClient, client,
                 new Replicator.Throttle(config.replication().bytesPerSecond().bytes()));
 
-        // hashing lanes and chunk writes share this pool; chunk writes block in fsync, so it has more
-        // threads than cores (bounded: 2 per core + 2)
-        dataWorkers = Executors.newFixedThreadPool(2 * Runtime.getRuntime().availableProcessors() + 2,
-                daemon("data-worker"));
+        // hashing lanes, chunk writes and downloads' read-aheads share this pool; chunk writes block in
+        // fsync and read-aheads in reads and peer fetches, so it has more threads than cores (bounded:
+        // 2 per core + 2, plus the fetches one download from peers keeps waiting on the network)
+        dataWorkers = Executors.newFixedThreadPool(2 * Runtime.getRuntime().availableProcessors() + 2
+                + DownloadService.READ_AHEAD_REMOTE_CHUNKS, daemon("data-worker"));
         replication = Executors.newSingleThreadExecutor(daemon("replicator"));
         importTasks = new ThreadPoolExecutor(IMPORT_TASKS_MAX, IMPORT_TASKS_MAX, 60, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(IMPORT_QUEUE_MAX), daemon("import-task"));

@@ -139,6 +139,66 @@ class DownloadServiceTest {
         assertEquals(0, pool.outstanding(), "the chunks asked for with the first were given back");
     }
 
+    /**
+     * A download reads three chunks ahead from its own disk, and six once a chunk has come from
+     * another node (a peer's answer takes longer), never more: what it holds stays bounded. When
+     * chunk i goes to the client, exactly min(i + window, chunks) reads have been asked for.
+     */
+    @Test
+    void aDownloadFromPeersReadsSixChunksAheadAndFromItsOwnDiskThree() throws Exception {
+        int n = 16;
+        byte[] big = randomBytes(n * C, 7);
+        String many = f.createImage(ALICE);
+        f.uploads.upload(ALICE, many, UploadKind.UPLOAD, new ByteArrayInputStream(big), null);
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Executor counting = task -> {
+            asked.incrementAndGet();
+            f.workers.execute(task);
+        };
+        List<Integer> askedAtEachChunk = new java.util.ArrayList<>();
+        DataPathFixture.CollectingSink collected = new DataPathFixture.CollectingSink();
+        io.glint.node.http.BodySink sink = new io.glint.node.http.BodySink() {
+            @Override
+            public void write(byte[] bytes, int offset, int length) {
+                askedAtEachChunk.add(asked.get());
+                collected.write(bytes, offset, length);
+            }
+        };
+
+        DownloadService local = new DownloadService(f.direct, f.store, 10_000, counting, null, bad -> { });
+        local.open(many, null).streamer().writeTo(sink);
+        assertArrayEquals(big, collected.bytes());
+        assertEquals(windowOf(DownloadService.READ_AHEAD_CHUNKS, n), askedAtEachChunk, "reads asked for by each chunk sent, local disk");
+
+        ChunkManifest m = f.manifest(many);
+        java.util.Map<String, byte[]> elsewhere = new java.util.HashMap<>();
+        for (ChunkInfo c : m.chunks()) {
+            elsewhere.put(c.id(), f.store.read(c));
+            assertTrue(f.store.delete(c.id()));
+        }
+        DownloadService.RemoteChunks remote = c -> io.netty.buffer.Unpooled.wrappedBuffer(elsewhere.get(c.id()));
+        DownloadService fromPeers = new DownloadService(f.direct, f.store, 10_000, counting, remote, bad -> { });
+        asked.set(0);
+        askedAtEachChunk.clear();
+        DataPathFixture.CollectingSink second = new DataPathFixture.CollectingSink();
+        fromPeers.open(many, null).streamer().writeTo(new io.glint.node.http.BodySink() {
+            @Override
+            public void write(byte[] bytes, int offset, int length) {
+                askedAtEachChunk.add(asked.get());
+                second.write(bytes, offset, length);
+            }
+        });
+        assertArrayEquals(big, second.bytes());
+        assertEquals(windowOf(DownloadService.READ_AHEAD_REMOTE_CHUNKS, n), askedAtEachChunk, "reads asked for by each chunk sent, from peers");
+    }
+
+    /** min(i + window, n) for chunks i = 0 .. n-1. */
+    private static List<Integer> windowOf(int window, int n) {
+        List<Integer> out = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) out.add(Math.min(i + window, n));
+        return out;
+    }
+
     @Test
     void aCorruptChunkStopsTheStreamBeforeAnyOfItsBytesAreSent() throws Exception {
         ChunkManifest m = f.manifest(id);
