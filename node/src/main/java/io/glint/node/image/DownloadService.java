@@ -41,7 +41,7 @@ public final class DownloadService {
     /**
      * Chunks read and verified ahead of the one being sent. Direct reads of 4 MiB each wait on the
      * device one at a time; three in flight keep the disk busy while the socket drains, and bound a
-     * download's memory to four chunks.
+     * download from the local disk to four chunks in memory.
      */
     static final int READ_AHEAD_CHUNKS = 3;
     /**

@@ -179,7 +179,6 @@ final class ClusterProcesses implements AutoCloseable {
         launchEnv.put(i, Map.copyOf(env));
     }
 
-    /** Starts the founders and waits until each answers. */
     /**
      * Starts the founders and returns once each is healthy and its cluster view lists them all.
      * A node serves once its own record is in the node table, and hears of the others' on its next
@@ -242,7 +241,7 @@ final class ClusterProcesses implements AutoCloseable {
     }
 
     /**
-     * Sends {@code signal} (STOP, CONT) to node i's JVM and whatever wraps it. A stopped node keeps
+     * Sends {@code signal} (STOP, CONT) to node i's JVM and any process it started. A stopped node keeps
      * its sockets: the kernel accepts connections and requests for it, and nothing answers them.
      */
     void signal(int i, String signal) throws IOException, InterruptedException {
@@ -257,8 +256,8 @@ final class ClusterProcesses implements AutoCloseable {
     }
 
     /**
-     * SIGKILL to the node's JVM and whatever wraps it: a launch prefix such as faketime forks the
-     * JVM and waits for it, so killing only the wrapper would leave the node running.
+     * SIGKILL to the node's JVM and any process it started (none today; a node launched through a
+     * wrapper program would be its child, and killing only the wrapper would leave it running).
      */
     private static void killTree(Process p) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);

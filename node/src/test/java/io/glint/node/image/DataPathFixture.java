@@ -156,5 +156,10 @@ final class DataPathFixture implements AutoCloseable {
         byte[] bytes() {
             return out.toByteArray();
         }
+
+        /** Forgets what was written. */
+        void reset() {
+            out.reset();
+        }
     }
 }

@@ -157,12 +157,10 @@ class DownloadServiceTest {
         };
         List<Integer> askedAtEachChunk = new java.util.ArrayList<>();
         DataPathFixture.CollectingSink collected = new DataPathFixture.CollectingSink();
-        io.glint.node.http.BodySink sink = new io.glint.node.http.BodySink() {
-            @Override
-            public void write(byte[] bytes, int offset, int length) {
-                askedAtEachChunk.add(asked.get());
-                collected.write(bytes, offset, length);
-            }
+        // Each chunk goes to the sink in one write: note how many reads were asked for by then.
+        io.glint.node.http.BodySink sink = (bytes, offset, length) -> {
+            askedAtEachChunk.add(asked.get());
+            collected.write(bytes, offset, length);
         };
 
         DownloadService local = new DownloadService(f.direct, f.store, 10_000, counting, null, bad -> { });
@@ -180,15 +178,9 @@ class DownloadServiceTest {
         DownloadService fromPeers = new DownloadService(f.direct, f.store, 10_000, counting, remote, bad -> { });
         asked.set(0);
         askedAtEachChunk.clear();
-        DataPathFixture.CollectingSink second = new DataPathFixture.CollectingSink();
-        fromPeers.open(many, null).streamer().writeTo(new io.glint.node.http.BodySink() {
-            @Override
-            public void write(byte[] bytes, int offset, int length) {
-                askedAtEachChunk.add(asked.get());
-                second.write(bytes, offset, length);
-            }
-        });
-        assertArrayEquals(big, second.bytes());
+        collected.reset();
+        fromPeers.open(many, null).streamer().writeTo(sink);
+        assertArrayEquals(big, collected.bytes());
         assertEquals(windowOf(DownloadService.READ_AHEAD_REMOTE_CHUNKS, n), askedAtEachChunk, "reads asked for by each chunk sent, from peers");
     }
 
