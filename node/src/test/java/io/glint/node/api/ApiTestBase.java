@@ -191,18 +191,13 @@ abstract class ApiTestBase {
 
     /** Calls {@code probe} until it returns non-null, at most {@link #POLL_BOUND_MILLIS}. */
     static <T> T poll(java.util.function.Supplier<T> probe, String what) {
-        long deadline = System.nanoTime() + POLL_BOUND_MILLIS * 1_000_000;
-        while (true) {
-            T v = probe.get();
-            if (v != null) return v;
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for " + what, e);
-            }
-        }
+        java.util.concurrent.atomic.AtomicReference<T> found = new java.util.concurrent.atomic.AtomicReference<>();
+        io.glint.node.Poll.until(java.time.Duration.ofMillis(POLL_BOUND_MILLIS), java.time.Duration.ofMillis(10),
+                () -> {
+                    found.set(probe.get());
+                    return found.get() != null;
+                }, () -> what);
+        return found.get();
     }
 
     static void assertJsonContentType(ApiClient.Resp r) {

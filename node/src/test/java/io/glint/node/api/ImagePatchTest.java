@@ -281,11 +281,9 @@ class ImagePatchTest extends ApiTestBase {
         assertEquals(before, admin.show(id), "nothing of a failed patch is applied");
         // updated_at has second resolution: wait for the next second so the bump is visible
         String created = before.get("updated_at").asText();
-        long deadline = System.currentTimeMillis() + 3_000;
-        while (java.time.Instant.now().getEpochSecond() <= java.time.Instant.parse(created).getEpochSecond()) {
-            assertTrue(System.currentTimeMillis() < deadline, "clock does not advance");
-            Thread.sleep(50);
-        }
+        long createdSecond = java.time.Instant.parse(created).getEpochSecond();
+        io.glint.node.Poll.until(java.time.Duration.ofSeconds(3), java.time.Duration.ofMillis(50),
+                () -> java.time.Instant.now().getEpochSecond() > createdSecond, () -> "the clock's next second");
         JsonNode after = ok(admin, id, ops(op("replace", "/name", "new"), op("add", "/x", "y")));
         assertEquals("new", after.get("name").asText());
         assertEquals("y", after.get("x").asText());

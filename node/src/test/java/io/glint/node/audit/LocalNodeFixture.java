@@ -89,11 +89,7 @@ public final class LocalNodeFixture {
 
     /** Polls {@code condition} every 50 ms for up to 30 s. */
     public static void await(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("not within 30 s: " + what);
-            Thread.sleep(50);
-        }
+        io.glint.node.Poll.until(java.time.Duration.ofSeconds(30), java.time.Duration.ofMillis(50), condition, () -> what);
     }
 
     /** A throttle on a fake clock: waiting advances the clock instead of sleeping, and is summed. */

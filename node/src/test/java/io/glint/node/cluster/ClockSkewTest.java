@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import static io.glint.node.cluster.ClusterProcesses.await;
@@ -62,7 +63,7 @@ class ClockSkewTest {
             int other = (leader + 2) % 3;
             c.kill9(skewed);
             // The wall clock shifted only: the JVM's monotonic clock (and Ratis's timers) stay true.
-            c.launchWithEnv(skewed, java.util.Map.of("LD_PRELOAD", LIBFAKETIME.toString(), "FAKETIME", "-300s",
+            c.launchWithEnv(skewed, Map.of("LD_PRELOAD", LIBFAKETIME.toString(), "FAKETIME", "-300s",
                     "FAKETIME_DONT_FAKE_MONOTONIC", "1"));
             c.start(skewed);
             c.awaitHealthy(skewed);
@@ -130,15 +131,22 @@ class ClockSkewTest {
         }
     }
 
+    /** Node {@code nodeId}'s record in node {@code asking}'s status page, or null when it is not listed. */
+    static JsonNode recordOf(ClusterProcesses c, int asking, String nodeId) throws IOException {
+        for (JsonNode n : c.status(asking).path("nodes")) if (n.path("id").asText().equals(nodeId)) return n;
+        return null;
+    }
+
     static long updatedAtOf(ClusterProcesses c, int asking, String nodeId) throws IOException {
-        for (JsonNode n : c.status(asking).path("nodes")) if (n.path("id").asText().equals(nodeId)) return n.path("updated_at_ms").asLong();
-        throw new AssertionError(nodeId + " is not in the node table");
+        JsonNode n = recordOf(c, asking, nodeId);
+        if (n == null) throw new AssertionError(nodeId + " is not in the node table");
+        return n.path("updated_at_ms").asLong();
     }
 
     static String stateOf(ClusterProcesses c, int asking, String nodeId) {
         try {
-            for (JsonNode n : c.status(asking).path("nodes")) if (n.path("id").asText().equals(nodeId)) return n.path("state").asText();
-            return "absent";
+            JsonNode n = recordOf(c, asking, nodeId);
+            return n == null ? "absent" : n.path("state").asText();
         } catch (IOException e) {
             return "no answer";
         }

@@ -353,17 +353,7 @@ final class ClusterProcesses implements AutoCloseable {
     }
 
     static void await(Duration bound, BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + bound.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) return;
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted waiting for " + what);
-            }
-        }
-        throw new AssertionError("not within " + bound.toSeconds() + " s: " + what);
+        io.glint.node.Poll.until(bound, Duration.ofMillis(200), condition, () -> what);
     }
 
     private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT =

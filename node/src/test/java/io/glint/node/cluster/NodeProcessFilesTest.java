@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What a node process leaves on the host's disk outside its data directory when it is killed.
@@ -58,7 +59,7 @@ class NodeProcessFilesTest {
             assertEquals(1, names(c.tmp(0)).stream().filter(n -> n.contains("rocksdbjni")).count(),
                     "the default copy in java.io.tmpdir: " + names(c.tmp(0)));
             String log = Files.readString(c.log(0));
-            org.junit.jupiter.api.Assertions.assertTrue(log.contains("could not be loaded from " + data.resolve("native")),
+            assertTrue(log.contains("could not be loaded from " + data.resolve("native")),
                     "the node's log says why");
         }
     }

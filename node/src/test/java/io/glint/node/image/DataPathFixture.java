@@ -124,17 +124,7 @@ final class DataPathFixture implements AutoCloseable {
 
     /** Polls {@code condition} every few milliseconds for up to 10 s. */
     static void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
-            Thread.onSpinWait();
-            try {
-                Thread.sleep(2);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
+        io.glint.node.Poll.until(java.time.Duration.ofSeconds(10), java.time.Duration.ofMillis(2), condition, () -> what);
     }
 
     @Override
